@@ -1,0 +1,10 @@
+import { listComments } from '../../../services/comments'
+import { threadQuerySchema } from '../../../services/tickets'
+import { requirePrincipal } from '../../../utils/principal'
+import { readQueryInput } from '../../../utils/validation'
+
+export default defineEventHandler(async (event) => {
+  const principal = await requirePrincipal(event)
+  const query = readQueryInput(event, threadQuerySchema())
+  return listComments(principal, getRouterParam(event, 'id')!, query)
+})

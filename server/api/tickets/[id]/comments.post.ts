@@ -1,0 +1,11 @@
+import { commentCreateSchema } from '../../../../shared/types/ticket'
+import { addComment } from '../../../services/comments'
+import { requirePrincipal } from '../../../utils/principal'
+import { readInput } from '../../../utils/validation'
+
+export default defineEventHandler(async (event) => {
+  const principal = await requirePrincipal(event)
+  const input = await readInput(event, commentCreateSchema)
+  setResponseStatus(event, 201)
+  return addComment(principal, getRouterParam(event, 'id')!, input)
+})

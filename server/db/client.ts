@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import * as schema from './schema'
+import { useConfig } from '../utils/config'
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
+
+interface Connection {
+  db: Database
+  close: () => Promise<void>
+}
+
+let connecting: Promise<Connection> | undefined
+
+/** The migrations ship next to the built server; in development they are read from the source tree. */
+function migrationsFolder(): string {
+  const candidates = [
+    process.env.MIGRATIONS_DIR,
+    process.argv[1] && join(dirname(process.argv[1]), 'db/migrations'),
+    resolve('server/db/migrations'),
+  ].filter((c): c is string => !!c)
+  const found = candidates.find(c => existsSync(join(c, 'meta/_journal.json')))
+  if (!found) throw new Error(`database migrations not found (looked in ${candidates.join(', ')}); set MIGRATIONS_DIR`)
+  return found
+}
+
+async function connect(): Promise<Connection> {
+  const config = useConfig()
+  const folder = migrationsFolder()
+  if (config.DATABASE_URL) {
+    const { default: postgres } = await import('postgres')
+    const { drizzle } = await import('drizzle-orm/postgres-js')
+    const { migrate } = await import('drizzle-orm/postgres-js/migrator')
+    const client = postgres(config.DATABASE_URL, {
+      max: config.DATABASE_POOL_SIZE,
+      connect_timeout: 10,
+      onnotice: () => {},
+    })
+    const db = drizzle(client, { schema })
+    await migrate(db, { migrationsFolder: folder })
+    return { db, close: () => client.end({ timeout: 5 }) }
+  }
+  // Zero-install default: an embedded PostgreSQL in the data directory.
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { drizzle } = await import('drizzle-orm/pglite')
+  const { migrate } = await import('drizzle-orm/pglite/migrator')
+  const dir = join(config.DATA_DIR, 'db')
+  await mkdir(dir, { recursive: true })
+  const client = await PGlite.create(dir)
+  const db = drizzle(client, { schema })
+  await migrate(db, { migrationsFolder: folder })
+  return { db, close: () => client.close() }
+}
+
+/** The database, once connected and migrated. Requests wait for start-up instead of failing. */
+export async function useDb(): Promise<Database> {
+  connecting ??= connect()
+  return (await connecting).db
+}
+
+export async function closeDb(): Promise<void> {
+  if (!connecting) return
+  const pending = connecting
+  connecting = undefined
+  await (await pending).close()
+}

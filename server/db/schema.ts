@@ -1,0 +1,98 @@
+import { sql } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
+import {
+  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uuid,
+} from 'drizzle-orm/pg-core'
+import { ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
+
+// Millisecond precision: JavaScript dates and keyset cursors carry exactly what is stored.
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}
+
+export const ticketStatus = pgEnum('ticket_status', ticketStatuses)
+export const ticketPriority = pgEnum('ticket_priority', ticketPriorities)
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  // OIDC subject; null for local accounts.
+  subject: text('subject').unique(),
+  passwordHash: text('password_hash'),
+  // 'admin' | 'manager' | 'agent' plus visibility flags; no entry means requester.
+  roles: text('roles').array().notNull().default(sql`'{}'::text[]`),
+  active: boolean('active').notNull().default(true),
+  lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }),
+  // Sessions issued before this instant are refused (revoke all sessions of a user).
+  sessionsValidAfter: timestamp('sessions_valid_after', { withTimezone: true }),
+  ...timestamps,
+})
+
+export const orgs = pgTable('orgs', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  ...timestamps,
+})
+
+export const userOrgs = pgTable('user_orgs', {
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  orgId: uuid('org_id').notNull().references(() => orgs.id, { onDelete: 'cascade' }),
+}, t => [primaryKey({ columns: [t.userId, t.orgId] }), index('user_orgs_org_idx').on(t.orgId)])
+
+export const tickets = pgTable('tickets', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  // The number people quote (#1042); also the keyset for list pagination.
+  number: integer('number').notNull().unique().generatedAlwaysAsIdentity({ startWith: 1000 }),
+  title: text('title').notNull(),
+  body: text('body').notNull(),
+  status: ticketStatus('status').notNull().default('new'),
+  priority: ticketPriority('priority').notNull().default('normal'),
+  tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+  requesterId: uuid('requester_id').notNull().references(() => users.id),
+  assigneeId: uuid('assignee_id').references(() => users.id),
+  orgId: uuid('org_id').references(() => orgs.id),
+  firstResponseAt: timestamp('first_response_at', { withTimezone: true }),
+  resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  search: tsvector('search').notNull().generatedAlwaysAs(
+    (): SQL => sql`setweight(to_tsvector('english'::regconfig, ${tickets.title}), 'A') || setweight(to_tsvector('english'::regconfig, ${tickets.body}), 'B')`,
+  ),
+  ...timestamps,
+}, t => [
+  index('tickets_requester_number_idx').on(t.requesterId, t.number),
+  index('tickets_assignee_number_idx').on(t.assigneeId, t.number),
+  index('tickets_org_number_idx').on(t.orgId, t.number),
+  index('tickets_status_number_idx').on(t.status, t.number),
+  index('tickets_search_idx').using('gin', t.search),
+])
+
+export const comments = pgTable('comments', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  ticketId: uuid('ticket_id').notNull().references(() => tickets.id, { onDelete: 'cascade' }),
+  authorId: uuid('author_id').notNull().references(() => users.id),
+  body: text('body').notNull(),
+  // Internal notes are for agents and above only.
+  internal: boolean('internal').notNull().default(false),
+  // Insertion order: the thread's order and its keyset, even for rows of one transaction.
+  seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, t => [index('comments_ticket_seq_idx').on(t.ticketId, t.seq)])
+
+export const ticketEvents = pgTable('ticket_events', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  ticketId: uuid('ticket_id').notNull().references(() => tickets.id, { onDelete: 'cascade' }),
+  actorId: uuid('actor_id').references(() => users.id),
+  // created | status | priority | assignee | title | tags
+  type: text('type').notNull(),
+  fromValue: jsonb('from_value'),
+  toValue: jsonb('to_value'),
+  seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, t => [index('ticket_events_ticket_seq_idx').on(t.ticketId, t.seq)])
+
+export type UserRow = typeof users.$inferSelect
+export type TicketRow = typeof tickets.$inferSelect

@@ -1,0 +1,54 @@
+import { closeDb, useDb } from '../db/client'
+import { ensureFirstAdmin } from '../services/users'
+import { ConfigError, embeddedDefaults, useConfig } from '../utils/config'
+import type { Config } from '../utils/config'
+import { useLogger } from '../utils/logger'
+
+/**
+ * Start-up: check the configuration (fail fast, naming the variable), connect and migrate the
+ * database, make sure a fresh installation has an admin, and say where to open the app.
+ */
+function checkedConfig(): Config {
+  try {
+    return useConfig()
+  }
+  catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(`Helpdesk cannot start: ${error.message}`)
+    process.exit(1)
+  }
+}
+
+export default defineNitroPlugin((nitroApp) => {
+  const config = checkedConfig()
+  const log = useLogger()
+  const defaults = embeddedDefaults(config)
+  if (defaults.length) log.warn({ defaults }, `using embedded defaults: ${defaults.join('; ')}`)
+
+  const url = config.PUBLIC_URL ?? `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`
+  useDb()
+    .then(async () => {
+      log.info('database ready')
+      if (config.AUTH_MODE !== 'local') return log.info(`Helpdesk is running at ${url}`)
+      const admin = await ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
+      const credentials = admin.password
+        ? `\n  Sign in as ${config.ADMIN_EMAIL} with password ${admin.password}\n  (shown once; set ADMIN_PASSWORD to choose it)`
+        : admin.created ? `\n  Sign in as ${config.ADMIN_EMAIL} with the password from ADMIN_PASSWORD` : ''
+      console.log(`\n  Helpdesk is running at ${url}${credentials}\n`)
+    })
+    .catch((error: Error) => {
+      log.fatal({ err: error }, `database unavailable: ${error.message}`)
+      process.exit(1)
+    })
+
+  nitroApp.hooks.hook('afterResponse', (event) => {
+    const status = getResponseStatus(event)
+    const ms = event.context.startedAt === undefined ? undefined : Math.round((performance.now() - event.context.startedAt) * 10) / 10
+    log.info({ reqId: event.context.requestId, method: event.method, path: event.path.split('?')[0], status, ms }, 'request')
+  })
+  nitroApp.hooks.hook('error', (error, { event }) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500
+    if (status >= 500) log.error({ err: error, reqId: event?.context.requestId, path: event?.path }, 'request failed')
+  })
+  nitroApp.hooks.hook('close', closeDb)
+})

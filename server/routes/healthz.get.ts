@@ -1,0 +1,2 @@
+/** Liveness: the process answers; touches nothing else. */
+export default defineEventHandler(() => ({ status: 'ok' }))

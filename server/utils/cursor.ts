@@ -1,0 +1,32 @@
+import { createError } from 'h3'
+
+/** Opaque keyset cursors: the sort key of the last row of a page, base64url-encoded JSON. */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url')
+}
+
+export function decodeCursor<K extends readonly (string | number)[]>(cursor: string, isKey: (v: unknown) => v is K): K {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (isKey(value)) return value
+  }
+  catch { /* answered below, like any other malformed cursor */ }
+  throw createError({ statusCode: 400, statusMessage: 'Invalid cursor', message: 'cursor: not a cursor this server issued', data: { issues: [{ field: 'cursor', problem: 'not a cursor this server issued' }] } })
+}
+
+/** Splits a fetched `limit + 1` rows into a page and the cursor of the next one. */
+export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => readonly (string | number)[]) {
+  const data = rows.slice(0, limit)
+  const last = data.at(-1)
+  return {
+    data,
+    meta: { nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null, limit },
+  }
+}
+
+const isNumberKey = (v: unknown): v is [number] => Array.isArray(v) && v.length === 1 && Number.isSafeInteger(v[0])
+
+/** The number in a cursor made of one integer key (ticket number, thread position). */
+export function cursorNumber(cursor: string): number {
+  return decodeCursor(cursor, isNumberKey)[0]
+}

@@ -1,0 +1,34 @@
+import type { H3Event } from 'h3'
+import { createError, getQuery, getRouterParams, readBody } from 'h3'
+import type { z } from 'zod'
+
+function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input)
+  if (result.success) return result.data
+  const issues = result.error.issues.map(i => ({ field: i.path.join('.') || '(body)', problem: i.message }))
+  throw createError({
+    statusCode: 400,
+    statusMessage: 'Invalid input',
+    message: issues.map(i => `${i.field}: ${i.problem}`).join('; '),
+    data: { issues },
+  })
+}
+
+export async function readInput<S extends z.ZodType>(event: H3Event, schema: S): Promise<z.output<S>> {
+  let body: unknown
+  try {
+    body = await readBody(event)
+  }
+  catch {
+    throw createError({ statusCode: 400, statusMessage: 'Invalid JSON', message: 'The request body is not valid JSON.' })
+  }
+  return parseOrThrow(schema, body ?? {})
+}
+
+export function readQueryInput<S extends z.ZodType>(event: H3Event, schema: S): z.output<S> {
+  return parseOrThrow(schema, getQuery(event))
+}
+
+export function readParamsInput<S extends z.ZodType>(event: H3Event, schema: S): z.output<S> {
+  return parseOrThrow(schema, getRouterParams(event, { decode: true }))
+}

@@ -1,0 +1,97 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningApp } from '../fixtures/app'
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startApp } from '../fixtures/app'
+import { launchBrowser, signInThroughPage } from '../fixtures/browser'
+import { signedInAdmin } from '../fixtures/client'
+
+let app: RunningApp
+let browser: Browser
+beforeAll(async () => {
+  ;[app, browser] = await Promise.all([startApp(), launchBrowser()])
+})
+afterAll(async () => {
+  await browser?.close()
+  await app?.stop()
+})
+
+describe('in the browser', () => {
+  it('a requester signs in, opens a ticket, replies and sees the agent’s answer but not the internal note', async () => {
+    const admin = await signedInAdmin(app.url)
+    const requester = { email: 'rita@example.test', password: 'rita-long-password' }
+    await admin.post('/api/admin/users', { ...requester, name: 'Rita Requester', role: 'requester', orgs: ['acme'] })
+    const agentLogin = { email: 'andy@example.test', password: 'andy-long-password' }
+    await admin.post('/api/admin/users', { ...agentLogin, name: 'Andy Agent', role: 'agent', orgs: ['acme'] })
+
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } })
+    const page = await context.newPage()
+    // Signed out, a deep link goes through sign-in and back to where it pointed.
+    await page.goto(`${app.url}/tickets/new`)
+    await page.waitForURL(/\/login\?redirect=/)
+    await page.getByLabel('Email').fill(requester.email)
+    await page.getByLabel('Password').fill('wrong-password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong email or password')
+    await page.getByLabel('Password').fill(requester.password)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(`${app.url}/tickets/new`)
+
+    await page.getByLabel('Subject').fill('Cannot print from the 3rd floor')
+    await page.getByLabel('Description').fill('The printer shows error E42.')
+    await page.getByRole('button', { name: 'Create ticket' }).click()
+    await page.waitForURL(/\/tickets\/\d+$/)
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Cannot print from the 3rd floor')
+    const number = page.url().split('/').pop()!
+
+    await page.getByLabel('Reply').fill('It also happens with colour prints.')
+    await page.getByRole('button', { name: 'Send reply' }).click()
+    await expect.poll(() => page.getByTestId('thread').textContent()).toContain('It also happens with colour prints.')
+
+    // An agent answers and leaves an internal note, in their own browser.
+    const agentContext = await browser.newContext()
+    const agentPage = await agentContext.newPage()
+    await signInThroughPage(agentPage, app.url, agentLogin.email, agentLogin.password)
+    await agentPage.getByRole('link', { name: /Cannot print from the 3rd floor/ }).click()
+    await agentPage.getByLabel('Reply').fill('Replacing the toner now.')
+    await agentPage.getByRole('button', { name: 'Send reply' }).click()
+    await expect.poll(() => agentPage.getByTestId('thread').textContent()).toContain('Replacing the toner now.')
+    await agentPage.getByLabel('Internal note').check()
+    await agentPage.getByPlaceholder(/internal note/).fill('Vendor ticket VX-99, do not share')
+    await agentPage.getByRole('button', { name: 'Add note' }).click()
+    await expect.poll(() => agentPage.getByTestId('thread').textContent()).toContain('Vendor ticket VX-99')
+    await agentPage.getByLabel('Status').selectOption('pending')
+    await expect.poll(() => agentPage.getByTestId('thread').textContent()).toContain('changed the status from open to pending')
+
+    await page.reload()
+    const thread = page.getByTestId('thread')
+    await expect.poll(() => thread.textContent()).toContain('Replacing the toner now.')
+    expect(await thread.textContent()).not.toContain('VX-99')
+    expect(await page.getByTestId('ticket-status').textContent()).toContain('Pending')
+
+    // The list shows the ticket; the requester marks it resolved from the ticket page.
+    await page.goto(`${app.url}/`)
+    await expect.poll(() => page.getByTestId('ticket-list').textContent()).toContain(`#${number}`)
+    await page.goto(`${app.url}/tickets/${number}`)
+    await page.getByRole('button', { name: 'Mark as resolved' }).click()
+    await expect.poll(() => page.getByTestId('ticket-status').textContent()).toContain('Resolved')
+    await context.close()
+    await agentContext.close()
+  })
+
+  it('shows a designed empty state and the admin’s users page', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await signInThroughPage(page, app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await page.goto(`${app.url}/?q=nothing-matches-this`)
+    await expect.poll(() => page.getByRole('heading', { name: 'No tickets match' }).count()).toBe(1)
+    await page.getByRole('link', { name: 'Users' }).click()
+    await page.getByLabel('Name').fill('Nina New')
+    await page.getByLabel('Email').fill('nina@example.test')
+    await page.getByLabel('Password').fill('nina-long-password')
+    await page.getByLabel('Role').selectOption('agent')
+    await page.getByRole('button', { name: 'Add user' }).click()
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Nina New can now sign in')
+    await expect.poll(() => page.getByRole('region', { name: 'All users' }).textContent()).toContain('nina@example.test')
+    await context.close()
+  })
+})

@@ -10,7 +10,12 @@ describe('configuration', () => {
     expect(embeddedDefaults(config)).toEqual([
       'embedded PostgreSQL (PGlite) in .data/db',
       'a generated session secret in .data/session-secret',
+      'a generated settings encryption key in .data/settings-key',
+      'attachments on local disk in .data/uploads (unless S3 is set in the admin area)',
     ])
+    expect(config.MAX_UPLOAD_BYTES).toBe(25 * 1024 * 1024)
+    expect(config.UPLOAD_URL_TTL).toBe(300)
+    expect(config.ALLOWED_UPLOAD_TYPES).toContain('image/png')
   })
 
   it('refuses production without the secrets and services it needs, naming each variable', () => {
@@ -22,12 +27,14 @@ describe('configuration', () => {
       expect((error as Error).message).toMatch(/AUTH_LOCAL_SECRET/)
       expect((error as Error).message).toMatch(/DATABASE_URL/)
       expect((error as Error).message).toMatch(/PUBLIC_URL/)
+      expect((error as Error).message).toMatch(/SETTINGS_ENCRYPTION_KEY/)
     }
     expect(() => parseConfig({
       NODE_ENV: 'production',
       AUTH_LOCAL_SECRET: 'x'.repeat(40),
       DATABASE_URL: 'postgres://db/helpdesk',
       PUBLIC_URL: 'https://help.example.com',
+      SETTINGS_ENCRYPTION_KEY: 'k'.repeat(44),
     })).not.toThrow()
   })
 
@@ -36,5 +43,10 @@ describe('configuration', () => {
     expect(() => parseConfig({ AUTH_LOCAL_SECRET: 'short' })).toThrow(/AUTH_LOCAL_SECRET: must be at least 32/)
     expect(() => parseConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/)
     expect(parseConfig({ VISIBILITY_ENABLED: 'false' }).VISIBILITY_ENABLED).toBe(false)
+    expect(() => parseConfig({ ALLOWED_UPLOAD_TYPES: 'image/png, not a type' })).toThrow(/ALLOWED_UPLOAD_TYPES/)
+    expect(parseConfig({ ALLOWED_UPLOAD_TYPES: 'image/*, Application/PDF' }).ALLOWED_UPLOAD_TYPES).toEqual(['image/*', 'application/pdf'])
+    expect(() => parseConfig({ S3_BUCKET: 'Bad_Bucket' })).toThrow(/S3_BUCKET/)
+    expect(parseConfig({}).S3_FORCE_PATH_STYLE).toBeUndefined()
+    expect(parseConfig({ S3_FORCE_PATH_STYLE: 'true' }).S3_FORCE_PATH_STYLE).toBe(true)
   })
 })

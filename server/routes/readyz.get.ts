@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { useDb } from '../db/client'
+import { useStorage } from '../services/storage-settings'
 
 type Check = 'ok' | 'skipped' | 'error'
 
@@ -7,11 +8,16 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, new Promise<never>((_, reject) => globalThis.setTimeout(() => reject(new Error('timed out')), ms))])
 }
 
+const outcome = (work: Promise<unknown>): Promise<Check> => withTimeout(work, 3000).then(() => 'ok' as const, () => 'error' as const)
+
 /** Readiness: 503 naming the failing dependency, answered within a few seconds even when one hangs. */
 export default defineEventHandler(async (event) => {
-  const db: Check = await withTimeout(useDb().then(d => d.execute(sql`select 1`)), 3000).then(() => 'ok' as const, () => 'error' as const)
-  // Redis and object storage join these checks when they are configured (later issues).
-  const checks: Record<'db' | 'redis' | 'storage', Check> = { db, redis: 'skipped', storage: 'skipped' }
+  const [db, storage] = await Promise.all([
+    outcome(useDb().then(d => d.execute(sql`select 1`))),
+    outcome(useStorage().then(s => s.ping())),
+  ])
+  // Redis joins these checks when it is configured (a later issue).
+  const checks: Record<'db' | 'redis' | 'storage', Check> = { db, redis: 'skipped', storage }
   const ready = Object.values(checks).every(c => c !== 'error')
   setResponseStatus(event, ready ? 200 : 503)
   return { status: ready ? 'ready' : 'unavailable', checks }

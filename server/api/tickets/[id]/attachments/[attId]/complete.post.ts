@@ -1,0 +1,7 @@
+import { completeUpload } from '../../../../../services/attachments'
+import { requirePrincipal } from '../../../../../utils/principal'
+
+export default defineEventHandler(async (event) => {
+  const principal = await requirePrincipal(event)
+  return completeUpload(principal, getRouterParam(event, 'id')!, getRouterParam(event, 'attId')!)
+})

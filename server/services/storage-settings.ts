@@ -1,0 +1,133 @@
+import { join } from 'node:path'
+import { eq, sql } from 'drizzle-orm'
+import type { StorageField, StorageSettingsData, StorageSettingsView } from '../../shared/types/attachment'
+import { useDb } from '../db/client'
+import { settings } from '../db/schema'
+import type { Config } from '../utils/config'
+import { useConfig } from '../utils/config'
+import type { Principal } from '../utils/principal'
+import { decryptSecret, encryptSecret } from '../utils/settings-key'
+import type { Storage, StorageSettings } from '../utils/storage'
+import { createStorage } from '../utils/storage'
+
+/** The storage settings as kept in the `settings` table; the secret only ever encrypted. */
+interface StoredStorageSettings {
+  backend: 'local' | 's3'
+  endpoint: string
+  region: string
+  bucket: string
+  accessKeyId: string
+  secretAccessKeyEncrypted: string | null
+  forcePathStyle: boolean
+}
+
+type Effective = Omit<StoredStorageSettings, 'secretAccessKeyEncrypted'> & { secretAccessKey: string }
+
+const settingsKey = 'storage'
+const blank: StoredStorageSettings = { backend: 'local', endpoint: '', region: '', bucket: '', accessKeyId: '', secretAccessKeyEncrypted: null, forcePathStyle: false }
+
+/** Environment variables win over stored settings, field by field. */
+function fromEnvironment(config: Config): { values: Partial<Effective>, locked: Partial<Record<StorageField, string>> } {
+  const values: Partial<Effective> = {}
+  const locked: Partial<Record<StorageField, string>> = {}
+  const take = <K extends keyof Effective & StorageField>(field: K, variable: keyof Config, value: Effective[K] | undefined) => {
+    if (value === undefined) return
+    values[field] = value
+    locked[field] = variable
+  }
+  take('backend', config.STORAGE_BACKEND ? 'STORAGE_BACKEND' : 'S3_BUCKET', config.STORAGE_BACKEND ?? (config.S3_BUCKET ? 's3' : undefined))
+  take('endpoint', 'S3_ENDPOINT', config.S3_ENDPOINT)
+  take('region', 'S3_REGION', config.S3_REGION)
+  take('bucket', 'S3_BUCKET', config.S3_BUCKET)
+  take('accessKeyId', 'S3_ACCESS_KEY_ID', config.S3_ACCESS_KEY_ID)
+  take('secretAccessKey', 'S3_SECRET_ACCESS_KEY', config.S3_SECRET_ACCESS_KEY)
+  take('forcePathStyle', 'S3_FORCE_PATH_STYLE', config.S3_FORCE_PATH_STYLE)
+  return { values, locked }
+}
+
+async function loadStored(): Promise<{ value: StoredStorageSettings, updatedAt: Date | null }> {
+  const db = await useDb()
+  const [row] = await db.select().from(settings).where(eq(settings.key, settingsKey))
+  return { value: { ...blank, ...(row?.value as Partial<StoredStorageSettings> | undefined) }, updatedAt: row?.updatedAt ?? null }
+}
+
+async function effective(): Promise<Effective> {
+  const { value } = await loadStored()
+  const { secretAccessKeyEncrypted, ...rest } = value
+  const secretAccessKey = secretAccessKeyEncrypted ? await decryptSecret(secretAccessKeyEncrypted) : ''
+  return { ...rest, secretAccessKey, ...fromEnvironment(useConfig()).values }
+}
+
+function toStorageSettings(s: Effective): StorageSettings {
+  if (s.backend === 'local') return { backend: 'local', root: join(useConfig().DATA_DIR, 'uploads') }
+  return {
+    backend: 's3',
+    endpoint: s.endpoint || undefined,
+    region: s.region || 'us-east-1',
+    bucket: s.bucket,
+    accessKeyId: s.accessKeyId || undefined,
+    secretAccessKey: s.secretAccessKey || undefined,
+    forcePathStyle: s.forcePathStyle,
+  }
+}
+
+// Replicas pick up settings saved on another replica within this many milliseconds.
+const cacheMs = 10_000
+let cached: { storage: Promise<Storage>, at: number } | undefined
+
+/** The attachment store as currently configured (environment over admin settings). */
+export function useStorage(): Promise<Storage> {
+  if (!cached || Date.now() - cached.at > cacheMs) {
+    const storage = effective().then(s => createStorage(toStorageSettings(s)))
+    cached = { storage, at: Date.now() }
+    storage.catch(() => (cached = undefined))
+  }
+  return cached.storage
+}
+
+export async function getStorageSettings(): Promise<StorageSettingsView> {
+  const { value, updatedAt } = await loadStored()
+  const env = fromEnvironment(useConfig())
+  const { secretAccessKeyEncrypted, ...rest } = value
+  const { secretAccessKey: envSecret, ...envValues } = env.values
+  return {
+    ...rest,
+    ...envValues,
+    secretAccessKeySet: !!(envSecret || secretAccessKeyEncrypted),
+    lockedByEnv: env.locked,
+    updatedAt: updatedAt?.toISOString() ?? null,
+  }
+}
+
+/** The stored settings after applying `input`: an empty secret keeps the stored one. */
+async function merged(input: StorageSettingsData): Promise<StoredStorageSettings> {
+  const { value } = await loadStored()
+  const { secretAccessKey, ...fields } = input
+  return { ...fields, secretAccessKeyEncrypted: secretAccessKey ? await encryptSecret(secretAccessKey) : value.secretAccessKeyEncrypted }
+}
+
+export async function saveStorageSettings(principal: Principal, input: StorageSettingsData): Promise<StorageSettingsView> {
+  const value = await merged(input)
+  const db = await useDb()
+  await db.insert(settings).values({ key: settingsKey, value, updatedBy: principal.userId })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedBy: principal.userId, updatedAt: sql`now()` } })
+  cached = undefined
+  return getStorageSettings()
+}
+
+/** Tries the given settings (with environment overrides, as they would apply) without saving them. */
+export async function testStorageSettings(input: StorageSettingsData): Promise<{ ok: boolean, message: string }> {
+  const { secretAccessKeyEncrypted, ...value } = await merged(input)
+  const candidate: Effective = {
+    ...value,
+    secretAccessKey: secretAccessKeyEncrypted ? await decryptSecret(secretAccessKeyEncrypted) : '',
+    ...fromEnvironment(useConfig()).values,
+  }
+  try {
+    await createStorage(toStorageSettings(candidate)).check()
+    return { ok: true, message: candidate.backend === 's3' ? `Connected: wrote, read and removed a test object in bucket ${candidate.bucket}.` : 'The uploads folder is writable.' }
+  }
+  catch (error) {
+    return { ok: false, message: (error as Error).message }
+  }
+}

@@ -1,0 +1,49 @@
+import type { Readable } from 'node:stream'
+import { createLocalStorage } from './local'
+import { createS3Storage } from './s3'
+
+/** Where attachments' bytes live. Both backends answer the same questions the same way. */
+export interface Storage {
+  readonly backend: 'local' | 's3'
+  /** A URL the browser PUTs the file to, with the headers it must send; valid for `expiresIn` seconds. */
+  presignUpload(key: string, file: { contentType: string, contentDisposition: string, size: number, expiresIn: number }): Promise<{ url: string, headers: Record<string, string> }>
+  /** Streams `body` into the store and returns its size; throws `UploadTooLarge` past `maxBytes` (nothing is kept). */
+  write(key: string, body: Readable, file: { contentType: string, contentDisposition: string, maxBytes: number }): Promise<number>
+  /** The stored object's size, or null when there is none. */
+  stat(key: string): Promise<{ size: number } | null>
+  /** Removes the object; removing a missing object is not an error. */
+  remove(key: string): Promise<void>
+  /**
+   * How to hand the file to the browser: a short-lived URL to redirect to (the store answers with the
+   * type and disposition saved with the object), or a stream.
+   */
+  download(key: string, file: { expiresIn: number }): Promise<{ redirect: string } | { stream: Readable, size: number }>
+  /** Writes, reads and removes a probe object; throws a short human message when that fails. */
+  check(): Promise<void>
+  /** Cheap reachability check for /readyz. */
+  ping(): Promise<void>
+}
+
+export class UploadTooLarge extends Error {
+  constructor() {
+    super('The file is larger than allowed.')
+  }
+}
+
+export interface S3Settings {
+  endpoint?: string
+  region: string
+  bucket: string
+  accessKeyId?: string
+  secretAccessKey?: string
+  forcePathStyle: boolean
+}
+
+export type StorageSettings = { backend: 'local', root: string } | ({ backend: 's3' } & S3Settings)
+
+export function createStorage(settings: StorageSettings): Storage {
+  return settings.backend === 's3' ? createS3Storage(settings) : createLocalStorage(settings.root)
+}
+
+/** Where a probe object goes when a store is checked; never a key an attachment can have. */
+export const probeKey = '.helpdesk/connection-check'

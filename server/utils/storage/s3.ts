@@ -1,0 +1,127 @@
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
+  GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
+} from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import type { S3Settings, Storage } from './index'
+import { probeKey, UploadTooLarge } from './index'
+
+// Streams of unknown length (direct uploads) go up in parts of this size, so memory stays bounded.
+const partSize = 8 * 1024 * 1024
+
+const isNotFound = (error: unknown) =>
+  error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || error.name === 'NotFound' || error.name === 'NoSuchKey')
+
+function describe(error: unknown): string {
+  if (error instanceof S3ServiceException) return `${error.name} (HTTP ${error.$metadata.httpStatusCode ?? '?'})${error.message && error.message !== error.name ? `: ${error.message}` : ''}`
+  return (error as Error).message
+}
+
+/** Any S3-compatible store: AWS, Garage, MinIO, Ceph. The browser talks to it directly with presigned URLs. */
+export function createS3Storage(settings: S3Settings): Storage {
+  const client = new S3Client({
+    endpoint: settings.endpoint,
+    region: settings.region,
+    forcePathStyle: settings.forcePathStyle,
+    credentials: settings.accessKeyId && settings.secretAccessKey
+      ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey }
+      : undefined,
+    // Without this the SDK adds checksums of the body to presigned PUT URLs, which a browser cannot match.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
+  const Bucket = settings.bucket
+
+  async function putInParts(key: string, body: AsyncIterable<Buffer>, meta: { ContentType: string, ContentDisposition: string }, maxBytes: number): Promise<number> {
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    let total = 0
+    let uploadId: string | undefined
+    const parts: { ETag?: string, PartNumber: number }[] = []
+    const sendPart = async () => {
+      uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ...meta }))).UploadId
+      const PartNumber = parts.length + 1
+      const { ETag } = await client.send(new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber, Body: Buffer.concat(pending) }))
+      parts.push({ ETag, PartNumber })
+      pending = []
+      pendingBytes = 0
+    }
+    try {
+      for await (const chunk of body) {
+        total += chunk.length
+        if (total > maxBytes) throw new UploadTooLarge()
+        pending.push(chunk)
+        pendingBytes += chunk.length
+        if (pendingBytes >= partSize) await sendPart()
+      }
+      if (!uploadId) {
+        await client.send(new PutObjectCommand({ Bucket, Key: key, Body: Buffer.concat(pending), ContentLength: pendingBytes, ...meta }))
+        return total
+      }
+      if (pendingBytes) await sendPart()
+      await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }))
+      return total
+    }
+    catch (error) {
+      if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch(() => {})
+      throw error
+    }
+  }
+
+  return {
+    backend: 's3',
+
+    async presignUpload(key, file) {
+      const command = new PutObjectCommand({ Bucket, Key: key, ContentType: file.contentType, ContentLength: file.size, ContentDisposition: file.contentDisposition })
+      // Type, length and disposition are part of the signature: the store refuses any other file, and
+      // keeps the disposition with the object so downloads always save under the original name.
+      const url = await getSignedUrl(client, command, { expiresIn: file.expiresIn, signableHeaders: new Set(['content-type', 'content-length', 'content-disposition']) })
+      return { url, headers: { 'Content-Type': file.contentType, 'Content-Disposition': file.contentDisposition } }
+    },
+
+    write(key, body, file) {
+      return putInParts(key, body, { ContentType: file.contentType, ContentDisposition: file.contentDisposition }, file.maxBytes)
+    },
+
+    async stat(key) {
+      try {
+        const head = await client.send(new HeadObjectCommand({ Bucket, Key: key }))
+        return { size: head.ContentLength ?? 0 }
+      }
+      catch (error) {
+        if (isNotFound(error)) return null
+        throw error
+      }
+    },
+
+    async remove(key) {
+      await client.send(new DeleteObjectCommand({ Bucket, Key: key }))
+    },
+
+    async download(key, file) {
+      return { redirect: await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: key }), { expiresIn: file.expiresIn }) }
+    },
+
+    async check() {
+      try {
+        await client.send(new PutObjectCommand({ Bucket, Key: probeKey, Body: 'ok', ContentType: 'text/plain' }))
+        const head = await client.send(new HeadObjectCommand({ Bucket, Key: probeKey }))
+        if (head.ContentLength !== 2) throw new Error('the probe object came back with the wrong size')
+        await client.send(new DeleteObjectCommand({ Bucket, Key: probeKey }))
+      }
+      catch (error) {
+        throw new Error(`Bucket ${Bucket}: ${describe(error)}`, { cause: error })
+      }
+    },
+
+    async ping() {
+      // Object-level: works with credentials that may not list the bucket. 404 still proves access.
+      try {
+        await client.send(new HeadObjectCommand({ Bucket, Key: probeKey }))
+      }
+      catch (error) {
+        if (!isNotFound(error)) throw error
+      }
+    },
+  }
+}

@@ -1,3 +1,6 @@
+// The app tsconfig reaches this file through typed routes; point it at the local busboy types too.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="../types/busboy.d.ts" />
 import type { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import { PassThrough } from 'node:stream'

@@ -48,7 +48,7 @@ export async function enforceRateLimit(event: H3Event, limit: RateLimit, key: st
   if (!limiter) limiters.set(id, (limiter = createLimiter(limit)))
   const { allowed, retryAfterSeconds } = await limiter.consume(key)
   if (allowed) return
-  setResponseHeader(event, 'Retry-After', String(retryAfterSeconds))
+  setResponseHeader(event, 'Retry-After', retryAfterSeconds)
   throw createError({ statusCode: 429, statusMessage: 'Too Many Requests', message: `Too many requests; try again in ${retryAfterSeconds} seconds.` })
 }
 

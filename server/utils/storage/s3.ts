@@ -115,12 +115,14 @@ export function createS3Storage(settings: S3Settings): Storage {
     },
 
     async ping() {
-      // Object-level: works with credentials that may not list the bucket. 404 still proves access.
+      // An object-level GET (credentials need not list the bucket): NoSuchKey proves the bucket answers,
+      // where a HEAD could not tell a missing key from a missing bucket.
       try {
-        await client.send(new HeadObjectCommand({ Bucket, Key: probeKey }))
+        const probe = await client.send(new GetObjectCommand({ Bucket, Key: probeKey, Range: 'bytes=0-0' }))
+        await probe.Body?.transformToByteArray()
       }
       catch (error) {
-        if (!isNotFound(error)) throw error
+        if (!(error instanceof S3ServiceException && error.name === 'NoSuchKey')) throw error
       }
     },
   }

@@ -96,7 +96,7 @@ describe('probes and request ids', () => {
     expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ status: 'ok' })
     const ready = await fetch(`${app.url}/readyz`)
     expect(ready.status).toBe(200)
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { db: 'ok', redis: 'skipped', storage: 'skipped' } })
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { db: 'ok', redis: 'skipped', storage: 'ok' } })
   })
 
   it('tags every response with a request id, keeping a sane one from the caller', async () => {

@@ -34,6 +34,7 @@ export function receiveFile<T>(req: IncomingMessage, fieldName: string, maxBytes
     }
     const fields: Record<string, string> = {}
     let handling: Promise<T> | undefined
+    let current: PassThrough | undefined
     parser.on('field', (name, value) => (fields[name] = value))
     parser.on('file', (name, stream, info) => {
       if (name !== fieldName || handling) return stream.resume()
@@ -45,6 +46,7 @@ export function receiveFile<T>(req: IncomingMessage, fieldName: string, maxBytes
         stream.resume()
       })
       stream.pipe(own)
+      current = own
       handling = handle({ filename: info.filename ?? '', mimeType: info.mimeType, stream: own, fields })
       handling.catch(() => own.destroy())
     })
@@ -53,7 +55,14 @@ export function receiveFile<T>(req: IncomingMessage, fieldName: string, maxBytes
       if (!handling) return reject(invalid(fieldName, 'is required'))
       handling.then(resolve, reject)
     })
-    req.on('error', reject)
+    // A client that goes away mid-file fails the handler too, so it can remove what it stored.
+    const gone = () => {
+      current?.destroy(new Error('the client closed the connection'))
+      if (handling) handling.then(resolve, reject)
+      else reject(invalid(fieldName, 'the upload was interrupted'))
+    }
+    req.on('aborted', gone)
+    req.on('error', gone)
     req.pipe(parser)
   })
 }

@@ -197,6 +197,28 @@ export function attachmentSuite(backend: Backend) {
       expect(sha(await final.arrayBuffer())).toBe(sha(bytes))
     })
 
+    it.runIf(backend === 'local')('leaves no partial file behind when the client goes away mid-upload', async () => {
+      const ticket = await openTicket()
+      const boundary = 'interrupted-upload'
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.zip"\r\nContent-Type: application/zip\r\n\r\n`
+      const controller = new AbortController()
+      const body = new ReadableStream({
+        start(stream) {
+          stream.enqueue(Buffer.from(head))
+          stream.enqueue(randomBytes(MiB))
+          // …and then nothing more: the connection stays open until the client gives up.
+        },
+      })
+      const sent = alice.fetch(`/api/tickets/${ticket.id}/attachments`, {
+        method: 'POST', body, signal: controller.signal, duplex: 'half', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      } as RequestInit).catch(() => null)
+      await expect.poll(() => store.holds(ticket.id), { timeout: 10_000 }).toBe(true)
+      controller.abort()
+      await sent
+      await expect.poll(() => store.holds(ticket.id), { timeout: 10_000 }).toBe(false)
+      expect((await alice.get(`/api/tickets/${ticket.id}/attachments`)).body.data).toEqual([])
+    })
+
     it('caps the number of files per ticket', async () => {
       const ticket = await openTicket()
       for (let i = 0; i < 4; i++) expect((await presign(agent, ticket.id, { filename: `f${i}.txt`, contentType: 'text/plain', size: 5 })).status).toBe(201)

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import {
-  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uuid,
+  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, text, timestamp, uuid,
 } from 'drizzle-orm/pg-core'
 import { ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
 
@@ -12,6 +12,22 @@ const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }
+
+/**
+ * Row-level security: the caller's visibility, set per transaction by `asPrincipal`
+ * (server/services/visibility.ts), decides which ticket rows exist for a query. Without a
+ * context nothing is visible. Kept in step with `ticketVisibility`; the matrix test checks both.
+ */
+export type VisibilityMode = 'all' | 'staff' | 'assigned' | 'org' | 'own'
+const mode = sql`current_setting('app.mode', true)`
+const caller = sql`nullif(current_setting('app.user_id', true), '')::uuid`
+const callerOrgs = sql`string_to_array(nullif(current_setting('app.org_ids', true), ''), ',')::uuid[]`
+const ticketVisibleToCaller = sql`(${mode} = 'all'
+  or (${mode} in ('own', 'assigned', 'org', 'staff') and requester_id = ${caller})
+  or (${mode} in ('assigned', 'staff') and assignee_id = ${caller})
+  or (${mode} in ('org', 'staff') and org_id = any(${callerOrgs})))`
+const ofVisibleTicket = sql`exists (select 1 from tickets where tickets.id = ticket_id)`
+const staffCaller = sql`current_setting('app.staff', true) = 'on'`
 
 export const ticketStatus = pgEnum('ticket_status', ticketStatuses)
 export const ticketPriority = pgEnum('ticket_priority', ticketPriorities)
@@ -68,7 +84,12 @@ export const tickets = pgTable('tickets', {
   index('tickets_org_number_idx').on(t.orgId, t.number),
   index('tickets_status_number_idx').on(t.status, t.number),
   index('tickets_search_idx').using('gin', t.search),
-])
+  pgPolicy('tickets_select', { for: 'select', using: ticketVisibleToCaller }),
+  pgPolicy('tickets_insert', { for: 'insert', withCheck: ticketVisibleToCaller }),
+  // A visible ticket may be changed so that the caller no longer sees it (e.g. handed to another organisation's agent).
+  pgPolicy('tickets_update', { for: 'update', using: ticketVisibleToCaller, withCheck: sql`true` }),
+  pgPolicy('tickets_delete', { for: 'delete', using: ticketVisibleToCaller }),
+]).enableRLS()
 
 export const comments = pgTable('comments', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -80,7 +101,14 @@ export const comments = pgTable('comments', {
   // Insertion order: the thread's order and its keyset, even for rows of one transaction.
   seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-}, t => [index('comments_ticket_seq_idx').on(t.ticketId, t.seq)])
+}, t => [
+  index('comments_ticket_seq_idx').on(t.ticketId, t.seq),
+  pgPolicy('comments_visible_to_caller', {
+    for: 'all',
+    using: sql`${ofVisibleTicket} and (not internal or ${staffCaller})`,
+    withCheck: sql`${ofVisibleTicket} and (not internal or ${staffCaller})`,
+  }),
+]).enableRLS()
 
 export const ticketEvents = pgTable('ticket_events', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -92,7 +120,10 @@ export const ticketEvents = pgTable('ticket_events', {
   toValue: jsonb('to_value'),
   seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-}, t => [index('ticket_events_ticket_seq_idx').on(t.ticketId, t.seq)])
+}, t => [
+  index('ticket_events_ticket_seq_idx').on(t.ticketId, t.seq),
+  pgPolicy('ticket_events_visible_to_caller', { for: 'all', using: ofVisibleTicket, withCheck: ofVisibleTicket }),
+]).enableRLS()
 
 export type UserRow = typeof users.$inferSelect
 export type TicketRow = typeof tickets.$inferSelect

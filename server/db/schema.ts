@@ -127,3 +127,35 @@ export const ticketEvents = pgTable('ticket_events', {
 
 export type UserRow = typeof users.$inferSelect
 export type TicketRow = typeof tickets.$inferSelect
+
+/** Read-only links to one ticket for people without an account; only the token's hash is stored. */
+export const shareLinks = pgTable('share_links', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  ticketId: uuid('ticket_id').notNull().references(() => tickets.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdBy: uuid('created_by').notNull().references(() => users.id),
+  expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, t => [
+  index('share_links_ticket_idx').on(t.ticketId),
+  pgPolicy('share_links_visible_to_caller', { for: 'all', using: ofVisibleTicket, withCheck: ofVisibleTicket }),
+]).enableRLS()
+
+/** Security events: sign-ins, role changes, revocations, settings, share links. Append-only. */
+export const auditLog = pgTable('audit_log', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+  // e.g. sign_in, sign_in_failed, user_created, user_changed, sessions_revoked, settings_changed, share_link_created, share_link_used
+  action: text('action').notNull(),
+  targetType: text('target_type'),
+  targetId: text('target_id'),
+  ip: text('ip'),
+  details: jsonb('details').notNull().default(sql`'{}'::jsonb`),
+}, t => [
+  index('audit_log_action_seq_idx').on(t.action, t.seq),
+  index('audit_log_actor_seq_idx').on(t.actorId, t.seq),
+])
+
+export type AuditRow = typeof auditLog.$inferSelect

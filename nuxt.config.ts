@@ -18,6 +18,8 @@ export default defineNuxtConfig({
     },
   },
   css: ['~/assets/css/main.css'],
+  // Share links carry their token in the address: never leak it onwards, never cache or index it.
+  routeRules: { '/s/**': { headers: { 'referrer-policy': 'no-referrer', 'cache-control': 'no-store', 'x-robots-tag': 'noindex' } } },
   compatibilityDate: '2026-11-01',
   nitro: {
     hooks: {

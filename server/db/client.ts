@@ -10,6 +10,8 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
 interface Connection {
   db: Database
   close: () => Promise<void>
+  /** The app's role when it is a superuser or BYPASSRLS role, which row-level security cannot bind. */
+  bypassesRowSecurity?: string
 }
 
 let connecting: Promise<Connection> | undefined
@@ -33,14 +35,26 @@ async function connect(): Promise<Connection> {
     const { default: postgres } = await import('postgres')
     const { drizzle } = await import('drizzle-orm/postgres-js')
     const { migrate } = await import('drizzle-orm/postgres-js/migrator')
-    const client = postgres(config.DATABASE_URL, {
-      max: config.DATABASE_POOL_SIZE,
-      connect_timeout: 10,
-      onnotice: () => {},
-    })
+    const options = { connect_timeout: 10, onnotice: () => {} }
+    if (config.DATABASE_MIGRATION_URL) {
+      // Two roles: the owner migrates and grants; the app's role is bound by row-level security.
+      const owner = postgres(config.DATABASE_MIGRATION_URL, { ...options, max: 1 })
+      try {
+        await migrate(drizzle(owner), { migrationsFolder: folder })
+        const app = owner(decodeURIComponent(new URL(config.DATABASE_URL).username))
+        await owner`grant usage on schema public to ${app}`
+        await owner`grant select, insert, update, delete on all tables in schema public to ${app}`
+        await owner`grant usage, select on all sequences in schema public to ${app}`
+      }
+      finally {
+        await owner.end({ timeout: 5 })
+      }
+    }
+    const client = postgres(config.DATABASE_URL, { ...options, max: config.DATABASE_POOL_SIZE })
     const db = drizzle(client, { schema })
-    await migrate(db, { migrationsFolder: folder })
-    return { db, close: () => client.end({ timeout: 5 }) }
+    if (!config.DATABASE_MIGRATION_URL) await migrate(db, { migrationsFolder: folder })
+    const [role] = await client<{ name: string, bypass: boolean }[]>`select current_user as name, rolsuper or rolbypassrls as bypass from pg_roles where rolname = current_user`
+    return { db, close: () => client.end({ timeout: 5 }), bypassesRowSecurity: role?.bypass ? role.name : undefined }
   }
   // Zero-install default: an embedded PostgreSQL in the data directory.
   const { PGlite } = await import('@electric-sql/pglite')
@@ -51,13 +65,20 @@ async function connect(): Promise<Connection> {
   const client = await PGlite.create(dir)
   const db = drizzle(client, { schema })
   await migrate(db, { migrationsFolder: folder })
-  return { db, close: () => client.close() }
+  // The embedded database runs as its superuser: row-level security is not enforced there.
+  return { db, close: () => client.close(), bypassesRowSecurity: 'embedded' }
 }
 
 /** The database, once connected and migrated. Requests wait for start-up instead of failing. */
 export async function useDb(): Promise<Database> {
   connecting ??= connect()
   return (await connecting).db
+}
+
+/** Which role, if any, row-level security does not bind (for the start-up check). */
+export async function rowSecurityBypass(): Promise<string | undefined> {
+  connecting ??= connect()
+  return (await connecting).bypassesRowSecurity
 }
 
 export async function closeDb(): Promise<void> {

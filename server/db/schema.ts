@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import {
-  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uuid,
+  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, text, timestamp, uuid,
 } from 'drizzle-orm/pg-core'
 import { ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
 
@@ -12,6 +12,22 @@ const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }
+
+/**
+ * Row-level security: the caller's visibility, set per transaction by `asPrincipal`
+ * (server/services/visibility.ts), decides which ticket rows exist for a query. Without a
+ * context nothing is visible. Kept in step with `ticketVisibility`; the matrix test checks both.
+ */
+export type VisibilityMode = 'all' | 'staff' | 'assigned' | 'org' | 'own'
+const mode = sql`current_setting('app.mode', true)`
+const caller = sql`nullif(current_setting('app.user_id', true), '')::uuid`
+const callerOrgs = sql`string_to_array(nullif(current_setting('app.org_ids', true), ''), ',')::uuid[]`
+const ticketVisibleToCaller = sql`(${mode} = 'all'
+  or (${mode} in ('own', 'assigned', 'org', 'staff') and requester_id = ${caller})
+  or (${mode} in ('assigned', 'staff') and assignee_id = ${caller})
+  or (${mode} in ('org', 'staff') and org_id = any(${callerOrgs})))`
+const ofVisibleTicket = sql`exists (select 1 from tickets where tickets.id = ticket_id)`
+const staffCaller = sql`current_setting('app.staff', true) = 'on'`
 
 export const ticketStatus = pgEnum('ticket_status', ticketStatuses)
 export const ticketPriority = pgEnum('ticket_priority', ticketPriorities)
@@ -68,7 +84,12 @@ export const tickets = pgTable('tickets', {
   index('tickets_org_number_idx').on(t.orgId, t.number),
   index('tickets_status_number_idx').on(t.status, t.number),
   index('tickets_search_idx').using('gin', t.search),
-])
+  pgPolicy('tickets_select', { for: 'select', using: ticketVisibleToCaller }),
+  pgPolicy('tickets_insert', { for: 'insert', withCheck: ticketVisibleToCaller }),
+  // A visible ticket may be changed so that the caller no longer sees it (e.g. handed to another organisation's agent).
+  pgPolicy('tickets_update', { for: 'update', using: ticketVisibleToCaller, withCheck: sql`true` }),
+  pgPolicy('tickets_delete', { for: 'delete', using: ticketVisibleToCaller }),
+]).enableRLS()
 
 export const comments = pgTable('comments', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -80,7 +101,14 @@ export const comments = pgTable('comments', {
   // Insertion order: the thread's order and its keyset, even for rows of one transaction.
   seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-}, t => [index('comments_ticket_seq_idx').on(t.ticketId, t.seq)])
+}, t => [
+  index('comments_ticket_seq_idx').on(t.ticketId, t.seq),
+  pgPolicy('comments_visible_to_caller', {
+    for: 'all',
+    using: sql`${ofVisibleTicket} and (not internal or ${staffCaller})`,
+    withCheck: sql`${ofVisibleTicket} and (not internal or ${staffCaller})`,
+  }),
+]).enableRLS()
 
 export const ticketEvents = pgTable('ticket_events', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -92,7 +120,10 @@ export const ticketEvents = pgTable('ticket_events', {
   toValue: jsonb('to_value'),
   seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-}, t => [index('ticket_events_ticket_seq_idx').on(t.ticketId, t.seq)])
+}, t => [
+  index('ticket_events_ticket_seq_idx').on(t.ticketId, t.seq),
+  pgPolicy('ticket_events_visible_to_caller', { for: 'all', using: ofVisibleTicket, withCheck: ofVisibleTicket }),
+]).enableRLS()
 
 export const attachmentStates = ['pending', 'ready'] as const
 export const attachmentState = pgEnum('attachment_state', attachmentStates)
@@ -116,7 +147,13 @@ export const attachments = pgTable('attachments', {
   index('attachments_comment_idx').on(t.commentId),
   // The clean-up job looks for old pending uploads.
   index('attachments_pending_created_idx').on(t.createdAt).where(sql`${t.state} = 'pending'`),
-])
+  // A file shares the visibility of its ticket and, on an internal note, of the note (hidden from requesters by its own policy).
+  pgPolicy('attachments_visible_to_caller', {
+    for: 'all',
+    using: sql`${ofVisibleTicket} and (comment_id is null or exists (select 1 from comments where comments.id = comment_id))`,
+    withCheck: sql`${ofVisibleTicket} and (comment_id is null or exists (select 1 from comments where comments.id = comment_id))`,
+  }),
+]).enableRLS()
 
 /** Operator settings edited in the admin area, one JSON document per area (e.g. `storage`). */
 export const settings = pgTable('settings', {
@@ -129,3 +166,35 @@ export const settings = pgTable('settings', {
 export type UserRow = typeof users.$inferSelect
 export type TicketRow = typeof tickets.$inferSelect
 export type AttachmentRow = typeof attachments.$inferSelect
+
+/** Read-only links to one ticket for people without an account; only the token's hash is stored. */
+export const shareLinks = pgTable('share_links', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  ticketId: uuid('ticket_id').notNull().references(() => tickets.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdBy: uuid('created_by').notNull().references(() => users.id),
+  expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, t => [
+  index('share_links_ticket_idx').on(t.ticketId),
+  pgPolicy('share_links_visible_to_caller', { for: 'all', using: ofVisibleTicket, withCheck: ofVisibleTicket }),
+]).enableRLS()
+
+/** Security events: sign-ins, role changes, revocations, settings, share links. Append-only. */
+export const auditLog = pgTable('audit_log', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+  // e.g. sign_in, sign_in_failed, user_created, user_changed, sessions_revoked, settings_changed, share_link_created, share_link_used
+  action: text('action').notNull(),
+  targetType: text('target_type'),
+  targetId: text('target_id'),
+  ip: text('ip'),
+  details: jsonb('details').notNull().default(sql`'{}'::jsonb`),
+}, t => [
+  index('audit_log_action_seq_idx').on(t.action, t.seq),
+  index('audit_log_actor_seq_idx').on(t.actorId, t.seq),
+])
+
+export type AuditRow = typeof auditLog.$inferSelect

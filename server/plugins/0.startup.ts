@@ -1,4 +1,4 @@
-import { closeDb, useDb } from '../db/client'
+import { closeDb, rowSecurityBypass, useDb } from '../db/client'
 import { ensureFirstAdmin } from '../services/users'
 import { ConfigError, embeddedDefaults, useConfig } from '../utils/config'
 import type { Config } from '../utils/config'
@@ -27,7 +27,13 @@ export default defineNitroPlugin((nitroApp) => {
 
   const url = config.PUBLIC_URL ?? `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`
   useDb()
-    .then(async () => {
+    .then(rowSecurityBypass)
+    .then(async (bypass) => {
+      if (bypass && bypass !== 'embedded') {
+        const message = `the database role "${bypass}" (DATABASE_URL) bypasses row-level security; connect as a role without SUPERUSER/BYPASSRLS and migrate with DATABASE_MIGRATION_URL (see docs/database.md)`
+        if (config.production && !config.DATABASE_ALLOW_RLS_BYPASS) throw new Error(message)
+        log.warn(message)
+      }
       log.info('database ready')
       if (config.AUTH_MODE !== 'local') return log.info(`Helpdesk is running at ${url}`)
       const admin = await ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)

@@ -6,7 +6,6 @@ import { createError } from 'h3'
 import { z } from 'zod'
 import type { Attachment, PresignInput, PresignedUpload } from '../../shared/types/attachment'
 import { isStaff } from '../../shared/utils/roles'
-import { useDb } from '../db/client'
 import type { Database } from '../db/client'
 import { attachments, comments, tickets, users } from '../db/schema'
 import { useConfig } from '../utils/config'
@@ -21,7 +20,7 @@ import { acceptSignedUpload } from '../utils/storage/local'
 import { useStorage } from './storage-settings'
 import type { ThreadQuery } from './tickets'
 import { lockVisibleTicket, visibleTicketId } from './tickets'
-import { canSeeInternalNotes, ticketVisibility } from './visibility'
+import { asPrincipal, asSystem, canSeeInternalNotes, ticketVisibility } from './visibility'
 
 const attachmentNotFound = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'Attachment not found.' })
 const invalid = (field: string, problem: string) =>
@@ -88,9 +87,8 @@ function checkFile(file: { contentType: string, size?: number }) {
  * within the per-ticket cap. The ticket row is locked, so concurrent uploads cannot pass the cap.
  */
 async function reserve(principal: Principal, id: string, file: { filename: string, contentType: string, size: number, commentId?: string }) {
-  const db = await useDb()
   const { MAX_ATTACHMENTS_PER_TICKET } = useConfig()
-  return db.transaction(async (tx) => {
+  return asPrincipal(principal, async (tx) => {
     const ticket = await lockVisibleTicket(tx, principal, id)
     if (file.commentId) {
       const [comment] = await tx.select({ id: comments.id }).from(comments)
@@ -111,39 +109,38 @@ async function reserve(principal: Principal, id: string, file: { filename: strin
       contentType: file.contentType,
       uploadedBy: principal.userId,
     }).returning()
-    return { row: row!, ticketId: ticket.id }
+    return row!
   })
 }
 
-async function readAttachment(db: Database, attId: string): Promise<Attachment> {
-  const [row] = await db.select(columns).from(attachments).innerJoin(users, eq(users.id, attachments.uploadedBy)).where(eq(attachments.id, attId))
+async function readAttachment(tx: Database, attId: string): Promise<Attachment> {
+  const [row] = await tx.select(columns).from(attachments).innerJoin(users, eq(users.id, attachments.uploadedBy)).where(eq(attachments.id, attId))
   return toAttachment(row!)
 }
 
 export async function presignUpload(principal: Principal, id: string, input: PresignInput): Promise<PresignedUpload> {
   checkFile(input)
   const { UPLOAD_URL_TTL } = useConfig()
-  const { row } = await reserve(principal, id, input)
+  const row = await reserve(principal, id, input)
   const storage = await useStorage()
   const upload = await storage.presignUpload(row.key, { contentType: row.contentType, contentDisposition: contentDisposition(row.filename), size: row.size, expiresIn: UPLOAD_URL_TTL })
   return {
-    attachment: await readAttachment(await useDb(), row.id),
+    attachment: await asPrincipal(principal, tx => readAttachment(tx, row.id)),
     upload: { ...upload, method: 'PUT', expiresAt: new Date(Date.now() + UPLOAD_URL_TTL * 1000).toISOString() },
   }
 }
 
 /** The second half of a presigned upload: the object must exist with exactly the announced size. */
 export async function completeUpload(principal: Principal, id: string, attId: string): Promise<Attachment> {
-  const db = await useDb()
-  const ticketId = await visibleTicketId(db, principal, id)
-  if (!isUuid(attId)) throw attachmentNotFound()
   const storage = await useStorage()
-  await db.transaction(async (tx) => {
+  return asPrincipal(principal, async (tx) => {
+    const ticketId = await visibleTicketId(tx, principal, id)
+    if (!isUuid(attId)) throw attachmentNotFound()
     const [row] = await tx.select().from(attachments)
       .where(and(eq(attachments.id, attId), eq(attachments.ticketId, ticketId), eq(attachments.uploadedBy, principal.userId)))
       .for('update')
     if (!row) throw attachmentNotFound()
-    if (row.state === 'ready') return
+    if (row.state === 'ready') return readAttachment(tx, row.id)
     const stored = await storage.stat(row.key)
     if (!stored) throw conflict('The file has not been uploaded yet.')
     if (stored.size !== row.size) {
@@ -151,39 +148,40 @@ export async function completeUpload(principal: Principal, id: string, attId: st
       throw conflict(`The uploaded file has ${stored.size} bytes, but ${row.size} were announced. Upload it again.`)
     }
     await tx.update(attachments).set({ state: 'ready' }).where(eq(attachments.id, row.id))
+    return readAttachment(tx, row.id)
   })
-  return readAttachment(db, attId)
 }
 
 /** multipart/form-data with a `file` part (and optionally `commentId` before it), streamed into storage. */
 export async function uploadDirect(principal: Principal, id: string, req: IncomingMessage): Promise<Attachment> {
-  const db = await useDb()
-  await visibleTicketId(db, principal, id)
+  await asPrincipal(principal, tx => visibleTicketId(tx, principal, id))
   const { MAX_UPLOAD_BYTES } = useConfig()
   // Room for the multipart framing around the file.
   if (Number(req.headers['content-length'] ?? 0) > MAX_UPLOAD_BYTES + 64 * 1024) throw invalid('file', `must be at most ${MAX_UPLOAD_BYTES} bytes`)
   const storage = await useStorage()
 
-  const attId = await receiveFile(req, 'file', MAX_UPLOAD_BYTES, async (file) => {
+  return receiveFile(req, 'file', MAX_UPLOAD_BYTES, async (file) => {
     const contentType = (file.mimeType || 'application/octet-stream').toLowerCase()
     checkFile({ contentType })
     const commentId = file.fields.commentId || undefined
     if (commentId && !isUuid(commentId)) throw invalid('commentId', 'not one of your comments on this ticket')
-    const { row } = await reserve(principal, id, { filename: file.filename, contentType, size: 0, commentId })
+    const row = await reserve(principal, id, { filename: file.filename, contentType, size: 0, commentId })
+    // The file streams outside any transaction; the row is pending meanwhile.
     try {
       const size = await storage.write(row.key, file.stream, { contentType, contentDisposition: contentDisposition(row.filename), maxBytes: MAX_UPLOAD_BYTES })
       if (size === 0) throw invalid('file', 'is empty')
-      await db.update(attachments).set({ size, state: 'ready' }).where(eq(attachments.id, row.id))
-      return row.id
+      return await asPrincipal(principal, async (tx) => {
+        await tx.update(attachments).set({ size, state: 'ready' }).where(eq(attachments.id, row.id))
+        return readAttachment(tx, row.id)
+      })
     }
     catch (error) {
-      await db.delete(attachments).where(eq(attachments.id, row.id))
+      await asPrincipal(principal, tx => tx.delete(attachments).where(eq(attachments.id, row.id)))
       await storage.remove(row.key).catch(() => {})
       if (error instanceof UploadTooLarge) throw invalid('file', `must be at most ${MAX_UPLOAD_BYTES} bytes`)
       throw error
     }
   })
-  return readAttachment(db, attId)
 }
 
 /** The local store's upload URL (see `Storage.presignUpload`); 403 like S3 for forged or expired URLs. */
@@ -200,23 +198,19 @@ const attachmentCursor = (v: unknown): v is [string, string] => Array.isArray(v)
 
 /** Ready attachments of a visible ticket, oldest first; those on internal notes only for agents and above. */
 export async function listAttachments(principal: Principal, id: string, query: ThreadQuery) {
-  const db = await useDb()
-  const ticketId = await visibleTicketId(db, principal, id)
   let after: SQL | undefined
   if (query.cursor) {
     const [at, lastId] = decodeCursor(query.cursor, attachmentCursor)
     after = or(gt(attachments.createdAt, new Date(at)), and(eq(attachments.createdAt, new Date(at)), gt(attachments.id, lastId)))
   }
-  const rows = await selectVisible(db, principal, and(eq(attachments.ticketId, ticketId), eq(attachments.state, 'ready'), after))
-    .orderBy(asc(attachments.createdAt), asc(attachments.id)).limit(query.limit + 1)
+  const rows = await asPrincipal(principal, async tx => selectVisible(tx, principal, and(eq(attachments.ticketId, await visibleTicketId(tx, principal, id)), eq(attachments.state, 'ready'), after))
+    .orderBy(asc(attachments.createdAt), asc(attachments.id)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.createdAt.toISOString(), r.id])
   return { data: page.data.map(({ key: _, ...r }) => toAttachment(r)), meta: page.meta }
 }
 
 export async function openDownload(principal: Principal, id: string, attId: string) {
-  const db = await useDb()
-  const ticketId = await visibleTicketId(db, principal, id)
-  const row = await findAttachment(db, principal, ticketId, attId)
+  const row = await asPrincipal(principal, async tx => findAttachment(tx, principal, await visibleTicketId(tx, principal, id), attId))
   if (row.state !== 'ready') throw attachmentNotFound()
   const storage = await useStorage()
   const download = await storage.download(row.key, { expiresIn: useConfig().DOWNLOAD_URL_TTL })
@@ -225,13 +219,14 @@ export async function openDownload(principal: Principal, id: string, attId: stri
 
 /** The uploader, or agents and above, may delete a file on a ticket they can see. */
 export async function deleteAttachment(principal: Principal, id: string, attId: string): Promise<void> {
-  const db = await useDb()
-  const ticketId = await visibleTicketId(db, principal, id)
-  const row = await findAttachment(db, principal, ticketId, attId)
-  if (row.uploadedBy.id !== principal.userId && !isStaff(principal.roles)) {
-    throw createError({ statusCode: 403, statusMessage: 'Forbidden', message: 'Only the uploader or an agent can delete this file.' })
-  }
-  await db.delete(attachments).where(eq(attachments.id, row.id))
+  const row = await asPrincipal(principal, async (tx) => {
+    const found = await findAttachment(tx, principal, await visibleTicketId(tx, principal, id), attId)
+    if (found.uploadedBy.id !== principal.userId && !isStaff(principal.roles)) {
+      throw createError({ statusCode: 403, statusMessage: 'Forbidden', message: 'Only the uploader or an agent can delete this file.' })
+    }
+    await tx.delete(attachments).where(eq(attachments.id, found.id))
+    return found
+  })
   await removeObjects(await useStorage(), [row.key])
 }
 
@@ -244,12 +239,13 @@ async function removeObjects(storage: Storage, keys: string[]) {
 
 /** Removes uploads that were announced but never completed; returns how many. Safe to run on every replica at once. */
 export async function cleanUpPendingUploads(): Promise<number> {
-  const db = await useDb()
   const { PENDING_UPLOAD_MAX_AGE } = useConfig()
-  const stale = db.select({ id: attachments.id }).from(attachments)
-    .where(and(eq(attachments.state, 'pending'), lt(attachments.createdAt, sql`now() - make_interval(secs => ${PENDING_UPLOAD_MAX_AGE})`)))
-    .limit(200).for('update', { skipLocked: true })
-  const removed = await db.delete(attachments).where(inArray(attachments.id, stale)).returning({ key: attachments.key })
+  const removed = await asSystem((tx) => {
+    const stale = tx.select({ id: attachments.id }).from(attachments)
+      .where(and(eq(attachments.state, 'pending'), lt(attachments.createdAt, sql`now() - make_interval(secs => ${PENDING_UPLOAD_MAX_AGE})`)))
+      .limit(200).for('update', { skipLocked: true })
+    return tx.delete(attachments).where(inArray(attachments.id, stale)).returning({ key: attachments.key })
+  })
   if (removed.length) await removeObjects(await useStorage(), removed.map(r => r.key))
   return removed.length
 }

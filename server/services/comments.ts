@@ -1,13 +1,12 @@
 import { and, asc, eq, gt, isNull } from 'drizzle-orm'
 import { createError } from 'h3'
 import type { Comment, CommentCreate, TicketStatus } from '../../shared/types/ticket'
-import { useDb } from '../db/client'
 import { comments, ticketEvents, tickets, users } from '../db/schema'
 import { cursorNumber, pageOf } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
 import type { ThreadQuery } from './tickets'
 import { lockVisibleTicket, visibleTicketId } from './tickets'
-import { canSeeInternalNotes } from './visibility'
+import { asPrincipal, canSeeInternalNotes } from './visibility'
 
 const commentColumns = {
   id: comments.id,
@@ -20,15 +19,13 @@ const commentColumns = {
 
 /** The thread's comments, oldest first; internal notes only for agents and above. */
 export async function listComments(principal: Principal, id: string, query: ThreadQuery) {
-  const db = await useDb()
-  const ticketId = await visibleTicketId(db, principal, id)
-  const rows = await db.select(commentColumns).from(comments).innerJoin(users, eq(users.id, comments.authorId))
+  const rows = await asPrincipal(principal, async tx => tx.select(commentColumns).from(comments).innerJoin(users, eq(users.id, comments.authorId))
     .where(and(
-      eq(comments.ticketId, ticketId),
+      eq(comments.ticketId, await visibleTicketId(tx, principal, id)),
       canSeeInternalNotes(principal) ? undefined : eq(comments.internal, false),
       query.cursor ? gt(comments.seq, cursorNumber(query.cursor)) : undefined,
     ))
-    .orderBy(asc(comments.seq)).limit(query.limit + 1)
+    .orderBy(asc(comments.seq)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.seq])
   return { data: page.data.map(toComment), meta: page.meta }
 }
@@ -50,8 +47,7 @@ export async function addComment(principal: Principal, id: string, input: Commen
   if (input.internal && !canSeeInternalNotes(principal)) {
     throw createError({ statusCode: 403, statusMessage: 'Forbidden', message: 'Only agents can add internal notes.' })
   }
-  const db = await useDb()
-  const commentId = await db.transaction(async (tx) => {
+  return asPrincipal(principal, async (tx) => {
     const ticket = await lockVisibleTicket(tx, principal, id)
     const [comment] = await tx.insert(comments)
       .values({ ticketId: ticket.id, authorId: principal.userId, body: input.body, internal: input.internal })
@@ -71,8 +67,7 @@ export async function addComment(principal: Principal, id: string, input: Commen
       }
     }
     await tx.update(tickets).set(changes).where(eq(tickets.id, ticket.id))
-    return comment!.id
+    const [row] = await tx.select(commentColumns).from(comments).innerJoin(users, eq(users.id, comments.authorId)).where(eq(comments.id, comment!.id))
+    return toComment(row!)
   })
-  const [row] = await db.select(commentColumns).from(comments).innerJoin(users, eq(users.id, comments.authorId)).where(eq(comments.id, commentId))
-  return toComment(row!)
 }

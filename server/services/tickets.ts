@@ -6,14 +6,13 @@ import { z } from 'zod'
 import type { Ticket, TicketCreate, TicketEvent, TicketStatus, TicketUpdate } from '../../shared/types/ticket'
 import { requesterStatuses, ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
 import { hasRole, isStaff } from '../../shared/utils/roles'
-import { useDb } from '../db/client'
 import type { Database } from '../db/client'
 import { orgs, ticketEvents, tickets, users } from '../db/schema'
 import type { TicketRow } from '../db/schema'
 import { useConfig } from '../utils/config'
 import { cursorNumber, pageOf } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
-import { ticketVisibility } from './visibility'
+import { asPrincipal, ticketVisibility } from './visibility'
 
 export const notFound = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'Ticket not found.' })
 const forbidden = (message: string) => createError({ statusCode: 403, statusMessage: 'Forbidden', message })
@@ -76,7 +75,6 @@ export type TicketListQuery = z.infer<ReturnType<typeof ticketListQuerySchema>>
 
 /** Newest first, keyset-paginated on the ticket number. */
 export async function listTickets(principal: Principal, query: TicketListQuery) {
-  const db = await useDb()
   const conditions: (SQL | undefined)[] = [ticketVisibility(principal)]
   if (query.status) conditions.push(inArray(tickets.status, query.status))
   if (query.priority) conditions.push(inArray(tickets.priority, query.priority))
@@ -87,14 +85,14 @@ export async function listTickets(principal: Principal, query: TicketListQuery) 
   if (query.q) conditions.push(sql`${tickets.search} @@ websearch_to_tsquery('english', ${query.q})`)
   if (query.cursor) conditions.push(lt(tickets.number, cursorNumber(query.cursor)))
 
-  const rows = await selectTickets(db).where(and(...conditions)).orderBy(desc(tickets.number)).limit(query.limit + 1)
+  const rows = await asPrincipal(principal, tx => selectTickets(tx).where(and(...conditions)).orderBy(desc(tickets.number)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.number])
   return { data: page.data.map(toTicket), meta: page.meta }
 }
 
 export async function getTicket(principal: Principal, id: string): Promise<Ticket> {
-  const db = await useDb()
-  const [row] = await selectTickets(db).where(and(ticketKey(id), ticketVisibility(principal)))
+  const key = ticketKey(id)
+  const [row] = await asPrincipal(principal, tx => selectTickets(tx).where(and(key, ticketVisibility(principal))))
   if (!row) throw notFound()
   return toTicket(row)
 }
@@ -114,14 +112,13 @@ export async function visibleTicketId(db: Database, principal: Principal, id: st
 }
 
 export async function createTicket(principal: Principal, input: TicketCreate): Promise<Ticket> {
-  const db = await useDb()
   let orgIndex = 0
   if (input.org) {
     orgIndex = principal.orgs.indexOf(input.org)
     if (orgIndex < 0) throw badInput('org', 'you are not a member of this organisation')
   }
   const orgId = principal.orgIds[orgIndex] ?? null
-  const id = await db.transaction(async (tx) => {
+  const id = await asPrincipal(principal, async (tx) => {
     const [ticket] = await tx.insert(tickets).values({
       title: input.title,
       body: input.body,
@@ -156,8 +153,7 @@ function statusTimestamps(from: TicketStatus, to: TicketStatus): Partial<TicketR
 }
 
 export async function updateTicket(principal: Principal, id: string, patch: TicketUpdate): Promise<Ticket> {
-  const db = await useDb()
-  const ticketId = await db.transaction(async (tx) => {
+  const ticketId = await asPrincipal(principal, async (tx) => {
     const row = await lockVisibleTicket(tx, principal, id)
     if (!isStaff(principal.roles)) checkRequesterChange(principal, row, patch)
 
@@ -188,8 +184,9 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
     }
 
     if (events.length) {
-      await tx.update(tickets).set({ ...changes, updatedAt: new Date() }).where(eq(tickets.id, row.id))
+      // History first: after the update the caller may no longer see the ticket (e.g. an assigned-only agent dropping it).
       await tx.insert(ticketEvents).values(events.map(e => ({ ...e, ticketId: row.id, actorId: principal.userId })))
+      await tx.update(tickets).set({ ...changes, updatedAt: new Date() }).where(eq(tickets.id, row.id))
     }
     return row.id
   })
@@ -204,10 +201,8 @@ export type ThreadQuery = z.infer<ReturnType<typeof threadQuerySchema>>
 
 /** Oldest first: the ticket's history as the thread shows it. */
 export async function listTicketEvents(principal: Principal, id: string, query: ThreadQuery) {
-  const db = await useDb()
-  const ticketId = await visibleTicketId(db, principal, id)
   const actor = alias(users, 'actor')
-  const rows = await db.select({
+  const rows = await asPrincipal(principal, async tx => tx.select({
     id: ticketEvents.id,
     type: ticketEvents.type,
     from: ticketEvents.fromValue,
@@ -216,8 +211,8 @@ export async function listTicketEvents(principal: Principal, id: string, query: 
     seq: ticketEvents.seq,
     createdAt: ticketEvents.createdAt,
   }).from(ticketEvents).leftJoin(actor, eq(actor.id, ticketEvents.actorId))
-    .where(and(eq(ticketEvents.ticketId, ticketId), query.cursor ? gt(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
-    .orderBy(asc(ticketEvents.seq)).limit(query.limit + 1)
+    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), query.cursor ? gt(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
+    .orderBy(asc(ticketEvents.seq)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.seq])
   return { data: page.data.map(({ seq: _, ...r }) => ({ ...r, type: r.type as TicketEvent['type'], createdAt: r.createdAt.toISOString() })), meta: page.meta }
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { and, asc, eq, gt, ilike, inArray, or, sql } from 'drizzle-orm'
 import { createError } from 'h3'
-import type { AdminUser, UserCreate } from '../../shared/types/user'
-import { userCreateSchema } from '../../shared/types/user'
+import type { AdminUser, UserCreate, UserUpdate } from '../../shared/types/user'
+import { staffRoles, userCreateSchema, visibilityFlags } from '../../shared/types/user'
 import { useDb } from '../db/client'
 import type { Database } from '../db/client'
 import { orgs, userOrgs, users } from '../db/schema'
@@ -10,6 +10,8 @@ import type { UserRow } from '../db/schema'
 import { decodeCursor, pageOf } from '../utils/cursor'
 import { hashPassword, verifyPassword } from '../utils/password'
 import { primaryRole } from '../../shared/utils/roles'
+import type { H3Event } from 'h3'
+import { audit } from './audit'
 
 export interface UserWithOrgs extends UserRow {
   orgs: { id: string, slug: string, name: string }[]
@@ -97,10 +99,11 @@ export function toAdminUser(user: UserWithOrgs): AdminUser {
 const isEmailKey = (v: unknown): v is [string] => Array.isArray(v) && v.length === 1 && typeof v[0] === 'string'
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, c => `\\${c}`)}%`
 
-/** Users by email, keyset-paginated; `q` matches email or name. */
-export async function listUsers(query: { q?: string, cursor?: string, limit: number }) {
+/** Users by email, keyset-paginated; `q` matches email or name, `org` limits to an organisation's members. */
+export async function listUsers(query: { q?: string, org?: string, cursor?: string, limit: number }) {
   const db = await useDb()
   const rows = await db.select().from(users).where(and(
+    query.org ? inArray(users.id, db.select({ id: userOrgs.userId }).from(userOrgs).innerJoin(orgs, eq(orgs.id, userOrgs.orgId)).where(eq(orgs.slug, query.org))) : undefined,
     query.q ? or(ilike(users.email, likePattern(query.q)), ilike(users.name, likePattern(query.q))) : undefined,
     query.cursor ? gt(users.email, decodeCursor(query.cursor, isEmailKey)[0]) : undefined,
   )).orderBy(asc(users.email)).limit(query.limit + 1)
@@ -115,4 +118,51 @@ export async function listAssignableStaff(): Promise<{ id: string, name: string,
   return db.select({ id: users.id, name: users.name, email: users.email }).from(users)
     .where(and(eq(users.active, true), sql`${users.roles} && array['admin','manager','agent']::text[]`))
     .orderBy(asc(users.name))
+}
+
+const notFoundUser = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'User not found.' })
+
+/**
+ * An admin changes a user's role, visibility flags, organisations, name or active state.
+ * Deactivating ends every session at once. Admins cannot lock themselves out.
+ */
+export async function updateUser(event: H3Event, actorId: string, userId: string, patch: UserUpdate): Promise<AdminUser> {
+  const before = await findUserWithOrgs(userId)
+  if (!before) throw notFoundUser()
+  const role = patch.role ?? primaryRole(before.roles)
+  const flags = patch.flags ?? before.roles.filter(r => (visibilityFlags as readonly string[]).includes(r))
+  const roles = [...((staffRoles as readonly string[]).includes(role) ? [role] : []), ...flags]
+  if (userId === actorId && (role !== 'admin' || patch.active === false)) {
+    throw createError({ statusCode: 400, statusMessage: 'Invalid input', message: 'You cannot remove your own admin rights or deactivate yourself.', data: { issues: [{ field: patch.active === false ? 'active' : 'role', problem: 'would lock you out' }] } })
+  }
+  const db = await useDb()
+  await db.transaction(async (tx) => {
+    await tx.update(users).set({
+      name: patch.name ?? before.name,
+      roles,
+      active: patch.active ?? before.active,
+      ...(patch.active === false && before.active ? { sessionsValidAfter: new Date() } : {}),
+      updatedAt: new Date(),
+    }).where(eq(users.id, userId))
+    if (patch.orgs) {
+      await tx.delete(userOrgs).where(eq(userOrgs.userId, userId))
+      const orgIds = await ensureOrgs(tx, patch.orgs)
+      if (orgIds.length) await tx.insert(userOrgs).values(orgIds.map(orgId => ({ userId, orgId })))
+    }
+  })
+  const after = toAdminUser((await findUserWithOrgs(userId))!)
+  const was = toAdminUser(before)
+  const changes = Object.fromEntries((['name', 'roles', 'orgs', 'active'] as const)
+    .filter(k => JSON.stringify(was[k]) !== JSON.stringify(after[k]))
+    .map(k => [k, { from: was[k], to: after[k] }]))
+  if (Object.keys(changes).length) await audit(event, { action: 'user_changed', actorId, target: { type: 'user', id: userId }, details: changes })
+  return after
+}
+
+/** Ends every session of a user: sessions issued before now are refused on their next request. */
+export async function revokeSessions(event: H3Event, actorId: string, userId: string): Promise<void> {
+  const db = await useDb()
+  const [user] = await db.update(users).set({ sessionsValidAfter: new Date() }).where(eq(users.id, userId)).returning({ id: users.id })
+  if (!user) throw notFoundUser()
+  await audit(event, { action: 'sessions_revoked', actorId, target: { type: 'user', id: userId } })
 }

@@ -31,7 +31,11 @@ export const configSchema = z.object({
 
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  // Optional owner role for migrations; DATABASE_URL's role then only gets data rights (row-level security binds it).
+  DATABASE_MIGRATION_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_SIZE: int(10),
+  // Allow the app's database role to bypass row-level security in production (superuser / BYPASSRLS).
+  DATABASE_ALLOW_RLS_BYPASS: bool(false),
 
   AUTH_MODE: z.enum(['local', 'oidc']).default('local'),
   AUTH_LOCAL_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

@@ -25,8 +25,9 @@ export async function readInput<S extends z.ZodType>(event: H3Event, schema: S):
   return parseOrThrow(schema, body ?? {})
 }
 
+/** Query parameters; an empty one (`?status=`, as forms send) counts as not given. */
 export function readQueryInput<S extends z.ZodType>(event: H3Event, schema: S): z.output<S> {
-  return parseOrThrow(schema, getQuery(event))
+  return parseOrThrow(schema, Object.fromEntries(Object.entries(getQuery(event)).filter(([, v]) => v !== '')))
 }
 
 export function readParamsInput<S extends z.ZodType>(event: H3Event, schema: S): z.output<S> {

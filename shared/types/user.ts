@@ -28,6 +28,16 @@ export const userCreateSchema = z.object({
 
 export type UserCreate = z.input<typeof userCreateSchema>
 
+export const userUpdateSchema = z.object({
+  name: z.string().trim().min(1, 'is required').max(120).optional(),
+  role: z.enum(roleChoices).optional(),
+  flags: z.array(z.enum(visibilityFlags)).max(2).optional(),
+  orgs: z.array(orgSlug).max(50).optional(),
+  active: z.boolean().optional(),
+}).refine(v => Object.values(v).some(x => x !== undefined), 'nothing to change')
+
+export type UserUpdate = z.infer<typeof userUpdateSchema>
+
 export interface Me {
   id: string
   email: string

@@ -56,7 +56,7 @@ describe('storage settings in the admin area', () => {
     expect(saved.body).toMatchObject({ backend: 's3', bucket: s3.bucket, accessKeyId, secretAccessKeySet: true })
     expect(JSON.stringify(saved.body)).not.toContain(secret)
     expect(JSON.stringify((await admin.get('/api/admin/settings/storage')).body)).not.toContain(secret)
-    const sql = postgres(app.databaseUrl, { max: 1 })
+    const sql = postgres(app.ownerDatabaseUrl!, { max: 1 })
     const [row] = await sql`select value::text as value from settings where key = 'storage'`
     await sql.end()
     expect(row!.value).not.toContain(secret)

@@ -1,4 +1,5 @@
 import { loginSchema } from '../../../shared/types/user'
+import { audit } from '../../services/audit'
 import { authenticateLocal, findUserWithOrgs } from '../../services/users'
 import { toMe } from '../../services/me'
 import { useConfig } from '../../utils/config'
@@ -11,7 +12,11 @@ export default defineEventHandler(async (event) => {
   }
   const { email, password } = await readInput(event, loginSchema)
   const user = await authenticateLocal(email, password)
-  if (!user) throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Wrong email or password.' })
+  if (!user) {
+    await audit(event, { action: 'sign_in_failed', details: { email, via: 'local' } })
+    throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Wrong email or password.' })
+  }
+  await audit(event, { action: 'sign_in', actorId: user.id, details: { via: 'local' } })
   setCookie(event, LOCAL_SESSION_COOKIE, await issueLocalSession(user.id), localSessionCookieOptions())
   return { user: toMe((await findUserWithOrgs(user.id))!) }
 })

@@ -1,4 +1,5 @@
 import { storageSettingsSchema } from '../../../../shared/types/attachment'
+import { audit } from '../../../services/audit'
 import { saveStorageSettings } from '../../../services/storage-settings'
 import { requirePrincipal } from '../../../utils/principal'
 import { readInput } from '../../../utils/validation'
@@ -6,5 +7,8 @@ import { readInput } from '../../../utils/validation'
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event, { role: 'admin' })
   const input = await readInput(event, storageSettingsSchema)
-  return saveStorageSettings(principal, input)
+  const saved = await saveStorageSettings(principal, input)
+  // Which values changed is not recorded: the secret must never reach the log.
+  await audit(event, { action: 'settings_changed', actorId: principal.userId, target: { type: 'settings', id: 'storage' }, details: { backend: saved.backend, secretChanged: !!input.secretAccessKey } })
+  return saved
 })

@@ -9,6 +9,7 @@ export default defineEventHandler(async (event) => {
   const { MAX_PAGE_SIZE } = useConfig()
   const query = readQueryInput(event, z.object({
     q: z.string().trim().max(100).optional(),
+    org: z.string().trim().max(64).optional(),
     cursor: z.string().max(400).optional(),
     limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(Math.min(50, MAX_PAGE_SIZE)),
   }))

@@ -1,12 +1,14 @@
 import { userCreateSchema } from '../../../../shared/types/user'
+import { audit } from '../../../services/audit'
 import { createUser, findUserWithOrgs, toAdminUser } from '../../../services/users'
 import { requirePrincipal } from '../../../utils/principal'
 import { readInput } from '../../../utils/validation'
 
 export default defineEventHandler(async (event) => {
-  await requirePrincipal(event, { role: 'admin' })
+  const admin = await requirePrincipal(event, { role: 'admin' })
   const input = await readInput(event, userCreateSchema)
   const user = await createUser(input)
+  await audit(event, { action: 'user_created', actorId: admin.userId, target: { type: 'user', id: user.id }, details: { email: user.email, roles: user.roles } })
   setResponseStatus(event, 201)
   return toAdminUser((await findUserWithOrgs(user.id))!)
 })

@@ -13,6 +13,7 @@ CREATE TABLE "attachments" (
 	CONSTRAINT "attachments_key_unique" UNIQUE("key")
 );
 --> statement-breakpoint
+ALTER TABLE "attachments" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
 CREATE TABLE "settings" (
 	"key" text PRIMARY KEY NOT NULL,
 	"value" jsonb NOT NULL,
@@ -26,4 +27,5 @@ ALTER TABLE "attachments" ADD CONSTRAINT "attachments_uploaded_by_users_id_fk" F
 ALTER TABLE "settings" ADD CONSTRAINT "settings_updated_by_users_id_fk" FOREIGN KEY ("updated_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "attachments_ticket_created_idx" ON "attachments" USING btree ("ticket_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "attachments_comment_idx" ON "attachments" USING btree ("comment_id");--> statement-breakpoint
-CREATE INDEX "attachments_pending_created_idx" ON "attachments" USING btree ("created_at") WHERE "attachments"."state" = 'pending';
+CREATE INDEX "attachments_pending_created_idx" ON "attachments" USING btree ("created_at") WHERE "attachments"."state" = 'pending';--> statement-breakpoint
+CREATE POLICY "attachments_visible_to_caller" ON "attachments" AS PERMISSIVE FOR ALL TO public USING (exists (select 1 from tickets where tickets.id = ticket_id) and (comment_id is null or exists (select 1 from comments where comments.id = comment_id))) WITH CHECK (exists (select 1 from tickets where tickets.id = ticket_id) and (comment_id is null or exists (select 1 from comments where comments.id = comment_id)));

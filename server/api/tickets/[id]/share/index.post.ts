@@ -1,0 +1,10 @@
+import { createShareLink, shareCreateSchema } from '../../../../services/share-links'
+import { requirePrincipal } from '../../../../utils/principal'
+import { readInput } from '../../../../utils/validation'
+
+export default defineEventHandler(async (event) => {
+  const principal = await requirePrincipal(event)
+  const input = await readInput(event, shareCreateSchema)
+  setResponseStatus(event, 201)
+  return createShareLink(event, principal, getRouterParam(event, 'id')!, input)
+})

@@ -1,0 +1,68 @@
+import { and, desc, eq, lt } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/pg-core'
+import type { H3Event } from 'h3'
+import { getRequestIP } from 'h3'
+import { z } from 'zod'
+import { useDb } from '../db/client'
+import { auditLog, users } from '../db/schema'
+import { cursorNumber, pageOf } from '../utils/cursor'
+
+export const auditActions = [
+  'sign_in', 'sign_in_failed', 'sign_out', 'user_created', 'user_changed', 'sessions_revoked',
+  'settings_changed', 'share_link_created', 'share_link_revoked', 'share_link_used',
+] as const
+export type AuditAction = (typeof auditActions)[number]
+
+export interface AuditEntry {
+  action: AuditAction
+  actorId?: string | null
+  target?: { type: string, id: string }
+  details?: Record<string, unknown>
+}
+
+/** The one place security events are written. */
+export async function audit(event: H3Event | null, entry: AuditEntry): Promise<void> {
+  const db = await useDb()
+  await db.insert(auditLog).values({
+    action: entry.action,
+    actorId: entry.actorId ?? null,
+    targetType: entry.target?.type,
+    targetId: entry.target?.id,
+    ip: event ? getRequestIP(event) ?? null : null,
+    details: entry.details ?? {},
+  })
+}
+
+export const auditQuerySchema = (maxPageSize: number) => z.object({
+  action: z.enum(auditActions).optional(),
+  actor: z.uuid().optional(),
+  target: z.string().max(100).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(maxPageSize).default(Math.min(50, maxPageSize)),
+})
+export type AuditQuery = z.infer<ReturnType<typeof auditQuerySchema>>
+
+/** Newest first, keyset-paginated. */
+export async function listAudit(query: AuditQuery) {
+  const db = await useDb()
+  const actor = alias(users, 'actor')
+  const rows = await db.select({
+    seq: auditLog.seq,
+    at: auditLog.at,
+    action: auditLog.action,
+    actor: { id: actor.id, name: actor.name, email: actor.email },
+    targetType: auditLog.targetType,
+    targetId: auditLog.targetId,
+    ip: auditLog.ip,
+    details: auditLog.details,
+  }).from(auditLog).leftJoin(actor, eq(actor.id, auditLog.actorId))
+    .where(and(
+      query.action ? eq(auditLog.action, query.action) : undefined,
+      query.actor ? eq(auditLog.actorId, query.actor) : undefined,
+      query.target ? eq(auditLog.targetId, query.target) : undefined,
+      query.cursor ? lt(auditLog.seq, cursorNumber(query.cursor)) : undefined,
+    ))
+    .orderBy(desc(auditLog.seq)).limit(query.limit + 1)
+  const page = pageOf(rows, query.limit, r => [r.seq])
+  return { data: page.data.map(({ seq, at, ...r }) => ({ id: String(seq), at: at.toISOString(), ...r })), meta: page.meta }
+}

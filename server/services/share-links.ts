@@ -1,0 +1,84 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { and, asc, desc, eq, gt, isNull } from 'drizzle-orm'
+import type { H3Event } from 'h3'
+import { createError, getRequestURL } from 'h3'
+import { z } from 'zod'
+import { isStaff } from '../../shared/utils/roles'
+import { comments, shareLinks, tickets, users } from '../db/schema'
+import { useConfig } from '../utils/config'
+import type { Principal } from '../utils/principal'
+import { audit } from './audit'
+import { visibleTicketId } from './tickets'
+import { asPrincipal, asSystem } from './visibility'
+
+export const shareCreateSchema = z.object({
+  expiresInDays: z.number().int().min(1).max(90).default(7),
+})
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex')
+const notFound = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'This link does not exist or has expired.' })
+
+function publicBase(event: H3Event): string {
+  return useConfig().PUBLIC_URL?.replace(/\/$/, '') ?? getRequestURL(event).origin
+}
+
+/** Agents and above share a read-only view of a ticket they can see; the token is shown once. */
+export async function createShareLink(event: H3Event, principal: Principal, id: string, input: z.infer<typeof shareCreateSchema>) {
+  const token = randomBytes(32).toString('base64url')
+  const expiresAt = new Date(Date.now() + input.expiresInDays * 86_400_000)
+  const link = await asPrincipal(principal, async (tx) => {
+    const ticketId = await visibleTicketId(tx, principal, id)
+    if (!isStaff(principal.roles)) throw createError({ statusCode: 403, statusMessage: 'Forbidden', message: 'Only agents can share tickets.' })
+    const [row] = await tx.insert(shareLinks).values({ ticketId, tokenHash: hash(token), createdBy: principal.userId, expiresAt }).returning({ id: shareLinks.id })
+    return { id: row!.id, ticketId }
+  })
+  await audit(event, { action: 'share_link_created', actorId: principal.userId, target: { type: 'ticket', id: link.ticketId }, details: { shareId: link.id, expiresAt } })
+  return { id: link.id, url: `${publicBase(event)}/s/${token}`, expiresAt: expiresAt.toISOString() }
+}
+
+export async function listShareLinks(principal: Principal, id: string) {
+  return asPrincipal(principal, async (tx) => {
+    const ticketId = await visibleTicketId(tx, principal, id)
+    const rows = await tx.select({ id: shareLinks.id, expiresAt: shareLinks.expiresAt, createdAt: shareLinks.createdAt, createdBy: { id: users.id, name: users.name } })
+      .from(shareLinks).innerJoin(users, eq(users.id, shareLinks.createdBy))
+      .where(and(eq(shareLinks.ticketId, ticketId), isNull(shareLinks.revokedAt), gt(shareLinks.expiresAt, new Date())))
+      .orderBy(desc(shareLinks.createdAt))
+    return rows.map(r => ({ ...r, expiresAt: r.expiresAt.toISOString(), createdAt: r.createdAt.toISOString() }))
+  })
+}
+
+export async function revokeShareLink(event: H3Event, principal: Principal, id: string, shareId: string): Promise<void> {
+  if (!z.uuid().safeParse(shareId).success) throw notFound()
+  const revoked = await asPrincipal(principal, async (tx) => {
+    const ticketId = await visibleTicketId(tx, principal, id)
+    if (!isStaff(principal.roles)) throw createError({ statusCode: 403, statusMessage: 'Forbidden', message: 'Only agents can revoke share links.' })
+    return tx.update(shareLinks).set({ revokedAt: new Date() })
+      .where(and(eq(shareLinks.id, shareId), eq(shareLinks.ticketId, ticketId), isNull(shareLinks.revokedAt)))
+      .returning({ ticketId: shareLinks.ticketId })
+  })
+  if (!revoked.length) throw notFound()
+  await audit(event, { action: 'share_link_revoked', actorId: principal.userId, target: { type: 'ticket', id: revoked[0]!.ticketId }, details: { shareId } })
+}
+
+/** What a share link shows: the ticket and its public replies — never internal notes. 404 once revoked or expired. */
+export async function readSharedTicket(event: H3Event, token: string) {
+  if (!/^[\w-]{20,100}$/.test(token)) throw notFound()
+  const shared = await asSystem(async (tx) => {
+    const [link] = await tx.select({ id: shareLinks.id, ticketId: shareLinks.ticketId, expiresAt: shareLinks.expiresAt }).from(shareLinks)
+      .where(and(eq(shareLinks.tokenHash, hash(token)), isNull(shareLinks.revokedAt), gt(shareLinks.expiresAt, new Date())))
+    if (!link) return null
+    const [ticket] = await tx.select({ number: tickets.number, title: tickets.title, body: tickets.body, status: tickets.status, createdAt: tickets.createdAt })
+      .from(tickets).where(eq(tickets.id, link.ticketId))
+    const thread = await tx.select({ id: comments.id, body: comments.body, author: users.name, createdAt: comments.createdAt })
+      .from(comments).innerJoin(users, eq(users.id, comments.authorId))
+      .where(and(eq(comments.ticketId, link.ticketId), eq(comments.internal, false))).orderBy(asc(comments.seq))
+    return { link, ticket: ticket!, thread }
+  })
+  if (!shared) throw notFound()
+  await audit(event, { action: 'share_link_used', target: { type: 'ticket', id: shared.link.ticketId }, details: { shareId: shared.link.id } })
+  return {
+    ticket: { ...shared.ticket, createdAt: shared.ticket.createdAt.toISOString() },
+    comments: shared.thread.map(c => ({ ...c, createdAt: c.createdAt.toISOString() })),
+    expiresAt: shared.link.expiresAt.toISOString(),
+  }
+}

@@ -1,21 +1,47 @@
 /**
- * When an API call answers 401 the session has ended: forget the user and take the browser
- * to sign-in, remembering the page it was on. The sign-in endpoints themselves are left alone.
+ * When an API call finds the session ended — a 401, or a redirect / HTML page where JSON was
+ * expected (a gateway or a failed renewal sending the browser to sign in) — forget the user and
+ * sign in again, coming back to the same page. Local mode shows the sign-in form; OIDC mode goes
+ * through the IdP. Loop guard: if it happens again shortly after such a round trip, show the
+ * signed-out page with a button instead of bouncing. The sign-in endpoints are left alone.
  */
+const RECOVERY_KEY = 'helpdesk:sign-in-recovery'
+const LOOP_WINDOW_MS = 60_000
+
+function endedSession(response: Response): boolean {
+  return response.status === 401 || response.redirected || (response.headers.get('content-type') ?? '').includes('text/html')
+}
+
 export default defineNuxtPlugin({
   name: 'api-recovery',
   enforce: 'pre',
   setup(nuxtApp) {
     const me = useState('me')
+    const oidc = useRuntimeConfig().public.authMode === 'oidc'
+
+    async function recover() {
+      me.value = null
+      const route = nuxtApp.$router.currentRoute.value
+      if (route.path === '/login' || route.path === '/signed-out') return
+      const back = route.fullPath
+      if (!oidc) return nuxtApp.runWithContext(() => navigateTo({ path: '/login', query: { redirect: back } }))
+      const last = Number(sessionStorage.getItem(RECOVERY_KEY) ?? 0)
+      if (Date.now() - last < LOOP_WINDOW_MS) {
+        return nuxtApp.runWithContext(() => navigateTo({ path: '/signed-out', query: { redirect: back } }))
+      }
+      sessionStorage.setItem(RECOVERY_KEY, String(Date.now()))
+      window.location.assign(`/auth/oidc/login?redirect=${encodeURIComponent(back)}`)
+    }
+
     globalThis.$fetch = globalThis.$fetch.create({
-      async onResponseError({ request, response }) {
+      async onResponse({ request, response }) {
         const url = typeof request === 'string' ? request : request.url
         const path = new URL(url, window.location.origin).pathname
-        if (response.status !== 401 || !path.startsWith('/api/') || path.startsWith('/api/auth/')) return
-        me.value = null
-        const route = nuxtApp.$router.currentRoute.value
-        if (route.path === '/login') return
-        await nuxtApp.runWithContext(() => navigateTo({ path: '/login', query: { redirect: route.fullPath } }))
+        if (!path.startsWith('/api/') || path.startsWith('/api/auth/') || path.startsWith('/api/_auth/')) return
+        if (!endedSession(response)) return
+        await recover()
+        // Never hand a sign-in page to the caller as if it were data.
+        if (response.ok) throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Sign in to continue.' })
       },
     })
   },

@@ -4,9 +4,19 @@
  * sign in again, coming back to the same page. Local mode shows the sign-in form; OIDC mode goes
  * through the IdP. Loop guard: if it happens again shortly after such a round trip, show the
  * signed-out page with a button instead of bouncing. The sign-in endpoints are left alone.
+ *
+ * It wraps `window.fetch`, which every `$fetch` / `useFetch` ends in: the app's `$fetch` is
+ * bound when the app loads, before plugins run, so replacing `globalThis.$fetch` misses it.
  */
 const RECOVERY_KEY = 'helpdesk:sign-in-recovery'
 const LOOP_WINDOW_MS = 60_000
+
+function apiPath(input: RequestInfo | URL): string | null {
+  const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url, window.location.origin)
+  if (url.origin !== window.location.origin) return null
+  const path = url.pathname
+  return path.startsWith('/api/') && !path.startsWith('/api/auth/') && !path.startsWith('/api/_auth/') ? path : null
+}
 
 function endedSession(response: Response): boolean {
   return response.status === 401 || response.redirected || (response.headers.get('content-type') ?? '').includes('text/html')
@@ -33,16 +43,15 @@ export default defineNuxtPlugin({
       window.location.assign(`/auth/oidc/login?redirect=${encodeURIComponent(back)}`)
     }
 
-    globalThis.$fetch = globalThis.$fetch.create({
-      async onResponse({ request, response }) {
-        const url = typeof request === 'string' ? request : request.url
-        const path = new URL(url, window.location.origin).pathname
-        if (!path.startsWith('/api/') || path.startsWith('/api/auth/') || path.startsWith('/api/_auth/')) return
-        if (!endedSession(response)) return
-        await recover()
-        // Never hand a sign-in page to the caller as if it were data.
-        if (response.ok) throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Sign in to continue.' })
-      },
-    })
+    const nativeFetch = window.fetch.bind(window)
+    window.fetch = async (input, init) => {
+      const response = await nativeFetch(input, init)
+      if (!apiPath(input) || !endedSession(response)) return response
+      await recover()
+      // Never hand a sign-in page to the caller as if it were data.
+      return response.status === 401
+        ? response
+        : new Response(JSON.stringify({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Sign in to continue.' }), { status: 401, headers: { 'content-type': 'application/json' } })
+    }
   },
 })

@@ -51,6 +51,7 @@ export default defineNuxtConfig({
       cookie: { sameSite: 'lax', secure: true },
     },
     providers: {
+      // @ts-expect-error the type wants redirectUri; it is PUBLIC_URL's, set at run time with the endpoints
       oidc: {
         scope: ['openid', 'email', 'profile', 'offline_access', 'groups'],
         pkce: true,

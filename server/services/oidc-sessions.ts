@@ -159,7 +159,7 @@ export async function currentOidcSession(event: H3Event): Promise<OidcSession | 
   // Checked first: h3 would otherwise hand every anonymous caller a new, empty session cookie.
   if (!getCookie(event, SESSION_COOKIE)) return null
   const session = await sealedSession(event)
-  if (!session.data.provider) return null
+  if (!session.id || !session.data.provider) return null
   const ttl = remainingLifetime(session.data)
   if (ttl <= 0) return null
   const record = await currentRecord(session.id, ttl)
@@ -213,10 +213,15 @@ export async function completeSignIn(event: H3Event): Promise<string> {
  * end-session URL with id_token_hint, which Authentik needs to send the user back to PUBLIC_URL.
  */
 export async function signOut(event: H3Event): Promise<string> {
-  const session = await sealedSession(event)
-  const record = await sessionStore().getItem<SessionRecord>(session.id)
-  await sessionStore().removeItem(session.id)
-  await session.clear()
+  let record: SessionRecord | null = null
+  if (getCookie(event, SESSION_COOKIE)) {
+    const session = await sealedSession(event)
+    if (session.id) {
+      record = await sessionStore().getItem<SessionRecord>(session.id)
+      await sessionStore().removeItem(session.id)
+    }
+    await session.clear()
+  }
   deleteCookie(event, 'oidc', { path: '/' })
   const home = publicUrl(useConfig())
   // Signed out here even when the IdP is unreachable; its own session then stays.

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
+import Redis from 'ioredis'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../fixtures/app'
 import { freePort, startApp } from '../fixtures/app'
 import { launchBrowser } from '../fixtures/browser'
 import type { TestIdp } from '../fixtures/idp'
-import { oidcAppEnv, startIdp } from '../fixtures/idp'
+import { oidcAppEnv, startIdp, testRedisUrl } from '../fixtures/idp'
 
 const ACCESS_TOKEN_TTL = 2
 let idp: TestIdp
@@ -22,6 +23,10 @@ afterAll(async () => {
   await browser?.close()
   await app?.stop()
   await idp?.stop()
+  const redis = new Redis(testRedisUrl)
+  const keys = await redis.keys(`${prefix}:*`)
+  if (keys.length) await redis.del(...keys)
+  await redis.quit()
 })
 
 const expireAccessToken = (page: Page) => page.waitForTimeout(ACCESS_TOKEN_TTL * 1000 + 150)

@@ -24,7 +24,7 @@ beforeAll(async () => {
     startIdp({ appUrls: ports.map(p => `http://127.0.0.1:${p}`), accessTokenTtl: ACCESS_TOKEN_TTL }),
     createTestDatabase(),
   ])
-  env = { ...oidcAppEnv(idp, prefix), DATABASE_URL: database.url }
+  env = { ...oidcAppEnv(idp, prefix), DATABASE_URL: database.url, DATABASE_MIGRATION_URL: database.migrationUrl }
   redis = new Redis(testRedisUrl)
   app = await startApp({ ...env, PORT: String(ports[0]) })
 })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import tailwindcss from '@tailwindcss/vite'
 
 export default defineNuxtConfig({
-  modules: ['@nuxt/eslint'],
+  modules: ['@nuxt/eslint', 'nuxt-oidc-auth'],
   // The design keeps Nuxt plugins in the top-level plugins/ folder.
   plugins: ['~~/plugins/api-recovery.client.ts'],
   devtools: { enabled: false },
@@ -18,6 +18,8 @@ export default defineNuxtConfig({
     },
   },
   css: ['~/assets/css/main.css'],
+  // AUTH_MODE is chosen at run time; the start-up plugin copies it here for the pages.
+  runtimeConfig: { public: { authMode: 'local' } },
   // Share links carry their token in the address: never leak it onwards, never cache or index it.
   routeRules: { '/s/**': { headers: { 'referrer-policy': 'no-referrer', 'cache-control': 'no-store', 'x-robots-tag': 'noindex' } } },
   compatibilityDate: '2026-11-01',
@@ -33,4 +35,39 @@ export default defineNuxtConfig({
   typescript: { strict: true },
   telemetry: false,
   eslint: { config: { stylistic: true } },
+  // One build serves both modes: in AUTH_MODE=local the module's routes answer 404
+  // (server/middleware/2.oidc.ts). The issuer's endpoints, the client and the redirect URIs
+  // are filled in at run time from OIDC_* (server/utils/oidc-provider.ts); renewal, sign-out
+  // and provisioning are the app's own (server/services/oidc-sessions.ts), see docs/oidc.md.
+  oidc: {
+    devtools: false,
+    // Without its secrets the module would make up random ones per process (login loops
+    // across replicas); production refuses to start instead, development generates them once.
+    provideDefaultSecrets: false,
+    middleware: { globalMiddlewareEnabled: false, customLoginPage: true },
+    session: {
+      // The module renews without a lock and appends claims on every renewal: the app renews itself.
+      automaticRefresh: false,
+      expirationCheck: false,
+      maxAge: 30 * 24 * 3600,
+      cookie: { sameSite: 'lax', secure: true },
+    },
+    providers: {
+      // @ts-expect-error the type wants redirectUri; it is PUBLIC_URL's, set at run time with the endpoints
+      oidc: {
+        scope: ['openid', 'email', 'profile', 'offline_access', 'groups'],
+        pkce: true,
+        state: true,
+        // A nonce would switch the module to response_mode=form_post; state and PKCE suffice.
+        nonce: false,
+        tokenRequestType: 'form-urlencoded',
+        authenticationScheme: 'header',
+        validateAccessToken: true,
+        validateIdToken: true,
+        exposeAccessToken: false,
+        exposeIdToken: false,
+        callbackRedirectUrl: '/auth/signed-in',
+      },
+    },
+  },
 })

@@ -1,22 +1,57 @@
 /**
- * When an API call answers 401 the session has ended: forget the user and take the browser
- * to sign-in, remembering the page it was on. The sign-in endpoints themselves are left alone.
+ * When an API call finds the session ended — a 401, or a redirect / HTML page where JSON was
+ * expected (a gateway or a failed renewal sending the browser to sign in) — forget the user and
+ * sign in again, coming back to the same page. Local mode shows the sign-in form; OIDC mode goes
+ * through the IdP. Loop guard: if it happens again shortly after such a round trip, show the
+ * signed-out page with a button instead of bouncing. The sign-in endpoints are left alone.
+ *
+ * It wraps `window.fetch`, which every `$fetch` / `useFetch` ends in: the app's `$fetch` is
+ * bound when the app loads, before plugins run, so replacing `globalThis.$fetch` misses it.
  */
+const RECOVERY_KEY = 'helpdesk:sign-in-recovery'
+const LOOP_WINDOW_MS = 60_000
+
+function apiPath(input: RequestInfo | URL): string | null {
+  const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url, window.location.origin)
+  if (url.origin !== window.location.origin) return null
+  const path = url.pathname
+  return path.startsWith('/api/') && !path.startsWith('/api/auth/') && !path.startsWith('/api/_auth/') ? path : null
+}
+
+function endedSession(response: Response): boolean {
+  return response.status === 401 || response.redirected || (response.headers.get('content-type') ?? '').includes('text/html')
+}
+
 export default defineNuxtPlugin({
   name: 'api-recovery',
   enforce: 'pre',
   setup(nuxtApp) {
     const me = useState('me')
-    globalThis.$fetch = globalThis.$fetch.create({
-      async onResponseError({ request, response }) {
-        const url = typeof request === 'string' ? request : request.url
-        const path = new URL(url, window.location.origin).pathname
-        if (response.status !== 401 || !path.startsWith('/api/') || path.startsWith('/api/auth/')) return
-        me.value = null
-        const route = nuxtApp.$router.currentRoute.value
-        if (route.path === '/login') return
-        await nuxtApp.runWithContext(() => navigateTo({ path: '/login', query: { redirect: route.fullPath } }))
-      },
-    })
+    const oidc = useRuntimeConfig().public.authMode === 'oidc'
+
+    async function recover() {
+      me.value = null
+      const route = nuxtApp.$router.currentRoute.value
+      if (route.path === '/login' || route.path === '/signed-out') return
+      const back = route.fullPath
+      if (!oidc) return nuxtApp.runWithContext(() => navigateTo({ path: '/login', query: { redirect: back } }))
+      const last = Number(sessionStorage.getItem(RECOVERY_KEY) ?? 0)
+      if (Date.now() - last < LOOP_WINDOW_MS) {
+        return nuxtApp.runWithContext(() => navigateTo({ path: '/signed-out', query: { redirect: back } }))
+      }
+      sessionStorage.setItem(RECOVERY_KEY, String(Date.now()))
+      window.location.assign(`/auth/oidc/login?redirect=${encodeURIComponent(back)}`)
+    }
+
+    const nativeFetch = window.fetch.bind(window)
+    window.fetch = async (input, init) => {
+      const response = await nativeFetch(input, init)
+      if (!apiPath(input) || !endedSession(response)) return response
+      await recover()
+      // Never hand a sign-in page to the caller as if it were data.
+      return response.status === 401
+        ? response
+        : new Response(JSON.stringify({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Sign in to continue.' }), { status: 401, headers: { 'content-type': 'application/json' } })
+    }
   },
 })

@@ -6,6 +6,7 @@ export function useSession() {
   const me = useState<Me | null>('me', () => null)
   const loaded = useState('me-loaded', () => false)
   const requestFetch = useRequestFetch()
+  const oidc = useRuntimeConfig().public.authMode === 'oidc'
 
   async function load(force = false) {
     if (loaded.value && !force) return me.value
@@ -20,9 +21,17 @@ export function useSession() {
     loaded.value = true
   }
 
+  /** Sends a signed-out visitor of `path` to the sign-in form, or through the IdP and back. */
+  function goToSignIn(path: string) {
+    if (oidc) return navigateTo(`/auth/oidc/login?redirect=${encodeURIComponent(path)}`, { external: true })
+    return navigateTo({ path: '/login', query: path === '/' ? {} : { redirect: path } })
+  }
+
   async function signOut() {
-    await $fetch('/api/auth/logout', { method: 'POST' })
     me.value = null
+    // OIDC: the server ends its session and sends the browser to the IdP's end-session page.
+    if (oidc) return navigateTo('/auth/oidc/logout', { external: true })
+    await $fetch('/api/auth/logout', { method: 'POST' })
     await navigateTo('/login')
   }
 
@@ -32,6 +41,7 @@ export function useSession() {
     load,
     signIn,
     signOut,
+    goToSignIn,
     isStaff: computed(() => isStaff(roles.value)),
     isManager: computed(() => hasRole(roles.value, 'manager')),
     isAdmin: computed(() => hasRole(roles.value, 'admin')),

@@ -1,12 +1,14 @@
 import { closeDb, rowSecurityBypass, useDb } from '../db/client'
 import { ensureFirstAdmin } from '../services/users'
-import { ConfigError, embeddedDefaults, useConfig } from '../utils/config'
+import { ConfigError, embeddedDefaults, publicUrl, secureCookies, useConfig } from '../utils/config'
 import type { Config } from '../utils/config'
 import { useLogger } from '../utils/logger'
+import { provideOidcSecrets } from '../utils/oidc-secrets'
+import { closeSessionStore, mountSessionStore } from '../utils/session-store'
 
 /**
- * Start-up: check the configuration (fail fast, naming the variable), connect and migrate the
- * database, make sure a fresh installation has an admin, and say where to open the app.
+ * Start-up: check the configuration (fail fast, naming the variable), prepare sign-in, connect
+ * and migrate the database, make sure a fresh installation has an admin, and say where to open the app.
  */
 function checkedConfig(): Config {
   try {
@@ -24,8 +26,10 @@ export default defineNitroPlugin((nitroApp) => {
   const log = useLogger()
   const defaults = embeddedDefaults(config)
   if (defaults.length) log.warn({ defaults }, `using embedded defaults: ${defaults.join('; ')}`)
+  mountSessionStore(config)
+  if (config.AUTH_MODE === 'oidc') prepareOidc(config)
 
-  const url = config.PUBLIC_URL ?? `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`
+  const url = publicUrl(config)
   useDb()
     .then(rowSecurityBypass)
     .then(async (bypass) => {
@@ -35,7 +39,7 @@ export default defineNitroPlugin((nitroApp) => {
         log.warn(message)
       }
       log.info('database ready')
-      if (config.AUTH_MODE !== 'local') return log.info(`Helpdesk is running at ${url}`)
+      if (config.AUTH_MODE === 'oidc') return console.log(`\n  Helpdesk is running at ${url}\n  Sign in through ${config.OIDC_ISSUER}\n`)
       const admin = await ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
       const credentials = admin.password
         ? `\n  Sign in as ${config.ADMIN_EMAIL} with password ${admin.password}\n  (shown once; set ADMIN_PASSWORD to choose it)`
@@ -57,4 +61,16 @@ export default defineNitroPlugin((nitroApp) => {
     if (status >= 500) log.error({ err: error, reqId: event?.context.requestId, path: event?.path }, 'request failed')
   })
   nitroApp.hooks.hook('close', closeDb)
+  nitroApp.hooks.hook('close', closeSessionStore)
 })
+
+/**
+ * nuxt-oidc-auth and the pages read parts of their configuration from NUXT_* variables
+ * (runtime config, read per request): derive them from the app's own settings.
+ */
+function prepareOidc(config: Config) {
+  provideOidcSecrets(config)
+  process.env.NUXT_PUBLIC_AUTH_MODE = 'oidc'
+  process.env.NUXT_OIDC_SESSION_MAX_AGE = String(config.SESSION_MAX_AGE)
+  process.env.NUXT_OIDC_SESSION_COOKIE_SECURE = String(secureCookies(config))
+}

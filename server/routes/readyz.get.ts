@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { useDb } from '../db/client'
 import { useStorage } from '../services/storage-settings'
+import { redisCheck } from '../utils/session-store'
 
 type Check = 'ok' | 'skipped' | 'error'
 
@@ -12,12 +13,12 @@ const outcome = (work: Promise<unknown>): Promise<Check> => withTimeout(work, 30
 
 /** Readiness: 503 naming the failing dependency, answered within a few seconds even when one hangs. */
 export default defineEventHandler(async (event) => {
-  const [db, storage] = await Promise.all([
+  const [db, redis, storage] = await Promise.all([
     outcome(useDb().then(d => d.execute(sql`select 1`))),
+    withTimeout(redisCheck(), 3000).catch(() => 'error' as const),
     outcome(useStorage().then(s => s.ping())),
   ])
-  // Redis joins these checks when it is configured (a later issue).
-  const checks: Record<'db' | 'redis' | 'storage', Check> = { db, redis: 'skipped', storage }
+  const checks: Record<'db' | 'redis' | 'storage', Check> = { db, redis, storage }
   const ready = Object.values(checks).every(c => c !== 'error')
   setResponseStatus(event, ready ? 200 : 503)
   return { status: ready ? 'ready' : 'unavailable', checks }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { and, asc, eq, gt, ilike, inArray, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, ilike, inArray, isNull, notInArray, or, sql } from 'drizzle-orm'
 import { createError } from 'h3'
 import type { AdminUser, UserCreate, UserUpdate } from '../../shared/types/user'
 import { staffRoles, userCreateSchema, visibilityFlags } from '../../shared/types/user'
@@ -57,6 +57,53 @@ export async function createUser(input: UserCreate): Promise<UserRow> {
     if (orgIds.length) await tx.insert(userOrgs).values(orgIds.map(orgId => ({ userId: user.id, orgId })))
     return user
   })
+}
+
+export interface OidcIdentity {
+  subject: string
+  email: string
+  name: string
+  roles: string[]
+  orgs: string[]
+}
+
+/**
+ * Just-in-time provisioning: the user row of an OIDC subject, created or brought in line with
+ * the IdP's claims (email, name, roles, organisations). A local account with the same email and
+ * no subject yet is taken over, so switching a running installation to OIDC keeps its data.
+ * `signIn` records the sign-in time; renewals only follow changes at the IdP.
+ */
+export async function upsertOidcUser(identity: OidcIdentity, signIn: boolean): Promise<UserRow> {
+  const db = await useDb()
+  const now = new Date()
+  const fields = { subject: identity.subject, email: identity.email, name: identity.name, roles: identity.roles, updatedAt: now, ...(signIn ? { lastSignInAt: now } : {}) }
+  try {
+    return await db.transaction(async (tx) => {
+      const [existing] = await tx.select({ id: users.id }).from(users)
+        .where(or(eq(users.subject, identity.subject), and(isNull(users.subject), eq(users.email, identity.email))))
+        .orderBy(sql`${users.subject} is null`).limit(1)
+      const [user] = existing
+        ? await tx.update(users).set(fields).where(eq(users.id, existing.id)).returning()
+        : await tx.insert(users).values(fields).onConflictDoUpdate({ target: users.subject, set: fields }).returning()
+      const orgIds = await ensureOrgs(tx, identity.orgs)
+      await tx.delete(userOrgs).where(and(eq(userOrgs.userId, user!.id), orgIds.length ? notInArray(userOrgs.orgId, orgIds) : undefined))
+      if (orgIds.length) await tx.insert(userOrgs).values(orgIds.map(orgId => ({ userId: user!.id, orgId }))).onConflictDoNothing()
+      return user!
+    })
+  }
+  catch (error) {
+    if ((error as { code?: string, cause?: { code?: string } }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505') {
+      throw createError({ statusCode: 409, statusMessage: 'Email already in use', message: 'Another account already uses this email address.' })
+    }
+    throw error
+  }
+}
+
+/** Every session of the user issued before now is refused from here on; false when there is no such user. */
+export async function revokeSessions(userId: string): Promise<boolean> {
+  const db = await useDb()
+  const rows = await db.update(users).set({ sessionsValidAfter: new Date(), updatedAt: new Date() }).where(eq(users.id, userId)).returning({ id: users.id })
+  return rows.length > 0
 }
 
 /** Checks an email + password pair; the same answer (null) for every kind of failure. */
@@ -157,12 +204,4 @@ export async function updateUser(event: H3Event, actorId: string, userId: string
     .map(k => [k, { from: was[k], to: after[k] }]))
   if (Object.keys(changes).length) await audit(event, { action: 'user_changed', actorId, target: { type: 'user', id: userId }, details: changes })
   return after
-}
-
-/** Ends every session of a user: sessions issued before now are refused on their next request. */
-export async function revokeSessions(event: H3Event, actorId: string, userId: string): Promise<void> {
-  const db = await useDb()
-  const [user] = await db.update(users).set({ sessionsValidAfter: new Date() }).where(eq(users.id, userId)).returning({ id: users.id })
-  if (!user) throw notFoundUser()
-  await audit(event, { action: 'sessions_revoked', actorId, target: { type: 'user', id: userId } })
 }

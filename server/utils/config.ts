@@ -43,6 +43,21 @@ export const configSchema = z.object({
   ADMIN_EMAIL: z.email().default('admin@helpdesk.local'),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
 
+  // AUTH_MODE=oidc: the identity provider (Authentik) and how its groups become roles.
+  OIDC_ISSUER: z.url().optional(),
+  OIDC_CLIENT_ID: z.string().optional(),
+  OIDC_CLIENT_SECRET: z.string().optional(),
+  OIDC_GROUP_CLAIM: z.string().min(1).default('groups'),
+  OIDC_GROUP_PREFIX: z.string().regex(/^[\w.-]+$/, 'letters, digits, dots, dashes and underscores').default('helpdesk'),
+  // nuxt-oidc-auth's secrets: identical on every replica, or replicas reject each other's sessions.
+  NUXT_OIDC_SESSION_SECRET: z.string().min(48, 'must be at least 48 characters').optional(),
+  NUXT_OIDC_TOKEN_KEY: z.base64().refine(v => Buffer.from(v, 'base64').length === 32, 'must be the base64 of 32 random bytes').optional(),
+  NUXT_OIDC_AUTH_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+
+  // Server-side sessions (AUTH_MODE=oidc); without REDIS_URL they live in memory (one process only).
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[\w.-]+$/, 'letters, digits, dots, dashes and underscores').default('helpdesk'),
+
   VISIBILITY_ENABLED: bool(true),
   MAX_PAGE_SIZE: int(100),
   MAX_BODY_SIZE_BYTES: int(1024 * 1024),
@@ -91,9 +106,32 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     if (!config.PUBLIC_URL) problems.push('PUBLIC_URL is required (links and cookies depend on it)')
     if (!config.SETTINGS_ENCRYPTION_KEY) problems.push('SETTINGS_ENCRYPTION_KEY is required (stored secrets are encrypted with it; every replica needs the same one)')
     if (config.UPLOAD_URL_TTL > config.PENDING_UPLOAD_MAX_AGE) problems.push('PENDING_UPLOAD_MAX_AGE must not be shorter than UPLOAD_URL_TTL (uploads in flight would be removed)')
+    if (config.AUTH_MODE === 'oidc') {
+      for (const name of oidcSecrets) {
+        if (!config[name]) problems.push(`${name} is required when AUTH_MODE=oidc (the same value on every replica)`)
+      }
+      if (!config.REDIS_URL) problems.push('REDIS_URL is required when AUTH_MODE=oidc (sessions kept in memory are lost on restart and unknown to other replicas)')
+    }
     if (problems.length) throw new ConfigError(problems.join('; '))
   }
+  if (config.AUTH_MODE === 'oidc') {
+    const missing = (['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const).filter(name => !config[name])
+    if (missing.length) throw new ConfigError(missing.map(name => `${name} is required when AUTH_MODE=oidc`).join('; '))
+  }
   return config
+}
+
+export const oidcSecrets = ['NUXT_OIDC_SESSION_SECRET', 'NUXT_OIDC_TOKEN_KEY', 'NUXT_OIDC_AUTH_SESSION_SECRET'] as const
+
+/** Where people open the app: PUBLIC_URL, or the address the server listens on. */
+export function publicUrl(config: Config): string {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL.replace(/\/+$/, '')
+  return `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`
+}
+
+/** Cookies carry `Secure` in production and whenever the app is served over https. */
+export function secureCookies(config: Config): boolean {
+  return config.production || config.PUBLIC_URL?.startsWith('https://') === true
 }
 
 /** Which embedded defaults a development start is relying on, for the start-up log. */
@@ -103,6 +141,10 @@ export function embeddedDefaults(config: Config): string[] {
   if (config.AUTH_MODE === 'local' && !config.AUTH_LOCAL_SECRET) used.push(`a generated session secret in ${config.DATA_DIR}/session-secret`)
   if (!config.SETTINGS_ENCRYPTION_KEY) used.push(`a generated settings encryption key in ${config.DATA_DIR}/settings-key`)
   if (!config.STORAGE_BACKEND && !config.S3_BUCKET) used.push(`attachments on local disk in ${config.DATA_DIR}/uploads (unless S3 is set in the admin area)`)
+  if (config.AUTH_MODE === 'oidc') {
+    if (oidcSecrets.some(name => !config[name])) used.push(`generated OIDC session secrets in ${config.DATA_DIR}/oidc-secrets.json`)
+    if (!config.REDIS_URL) used.push('sessions in memory (lost on restart, one process only)')
+  }
   return used
 }
 

@@ -2,8 +2,10 @@ import type { H3Event } from 'h3'
 import { createError, getCookie } from 'h3'
 import type { Role } from '../../shared/types/user'
 import { hasRole, primaryRole } from '../../shared/utils/roles'
+import { currentOidcSession } from '../services/oidc-sessions'
 import { findUserWithOrgs } from '../services/users'
 import type { UserWithOrgs } from '../services/users'
+import { useConfig } from './config'
 import { LOCAL_SESSION_COOKIE, verifyLocalSession } from './local-session'
 
 /** Who is calling. Every handler asks `getPrincipal` / `requirePrincipal`; nothing else reads credentials. */
@@ -41,6 +43,15 @@ function toPrincipal(user: UserWithOrgs, via: Principal['via']): Principal {
 
 type Resolver = (event: H3Event) => Promise<Principal | null>
 
+/** AUTH_MODE=oidc: nuxt-oidc-auth's session, renewed on the server when its access token expires. */
+const fromOidcSession: Resolver = async (event) => {
+  if (useConfig().AUTH_MODE !== 'oidc') return null
+  const session = await currentOidcSession(event)
+  if (!session?.user.active) return null
+  if (session.user.sessionsValidAfter && session.signedInAt < session.user.sessionsValidAfter) return null
+  return toPrincipal(session.user, 'oidc')
+}
+
 /** AUTH_MODE=local: the `hd_auth` cookie, honoured while the user is active and not revoked. */
 const fromLocalSession: Resolver = async (event) => {
   const token = getCookie(event, LOCAL_SESSION_COOKIE)
@@ -54,7 +65,7 @@ const fromLocalSession: Resolver = async (event) => {
 }
 
 // In the design's order: bearer token, OIDC session, local session.
-const resolvers: Resolver[] = [fromLocalSession]
+const resolvers: Resolver[] = [fromOidcSession, fromLocalSession]
 
 async function resolve(event: H3Event): Promise<Principal | null> {
   for (const resolver of resolvers) {

@@ -91,6 +91,30 @@ describe('users', () => {
   })
 })
 
+describe('revoking sessions', () => {
+  it('lets an admin sign a user out everywhere; signing in again works', async () => {
+    const admin = await signedInAdmin(app.url)
+    const agent = await userClient(admin, 'agent')
+    const otherBrowser = await new Client(app.url).signIn(agent.user.email, 'a-long-test-password')
+    expect((await agent.delete(`/api/admin/users/${agent.user.id}/sessions`)).status).toBe(403)
+    const res = await admin.delete(`/api/admin/users/${agent.user.id}/sessions`)
+    expect(res.status).toBe(204)
+    expect((await agent.get('/api/me')).status).toBe(401)
+    expect((await otherBrowser.get('/api/me')).status).toBe(401)
+    expect((await admin.get('/api/me')).status).toBe(200)
+    await agent.signIn(agent.user.email, 'a-long-test-password')
+    expect((await agent.get('/api/me')).status).toBe(200)
+    expect((await admin.delete('/api/admin/users/not-a-uuid/sessions')).status).toBe(400)
+    expect((await admin.delete('/api/admin/users/00000000-0000-4000-8000-000000000000/sessions')).status).toBe(404)
+  })
+
+  it('has no single sign-on routes in local mode', async () => {
+    expect((await new Client(app.url).get('/auth/oidc/login')).status).toBe(404)
+    expect((await new Client(app.url).get('/api/_auth/session')).status).toBe(404)
+    expect((await new Client(app.url).get('/auth/signed-in')).status).toBe(404)
+  })
+})
+
 describe('probes and request ids', () => {
   it('answers health and readiness', async () => {
     expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ status: 'ok' })

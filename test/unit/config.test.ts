@@ -50,3 +50,45 @@ describe('configuration', () => {
     expect(parseConfig({ S3_FORCE_PATH_STYLE: 'true' }).S3_FORCE_PATH_STYLE).toBe(true)
   })
 })
+
+describe('OIDC configuration', () => {
+  const oidc = { AUTH_MODE: 'oidc', OIDC_ISSUER: 'https://auth.example.com/application/o/helpdesk/', OIDC_CLIENT_ID: 'helpdesk', OIDC_CLIENT_SECRET: 'secret' }
+  const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/helpdesk', PUBLIC_URL: 'https://help.example.com', SETTINGS_ENCRYPTION_KEY: 'k'.repeat(44), ...oidc }
+  const secrets = {
+    NUXT_OIDC_SESSION_SECRET: 's'.repeat(48),
+    NUXT_OIDC_TOKEN_KEY: Buffer.alloc(32, 7).toString('base64'),
+    NUXT_OIDC_AUTH_SESSION_SECRET: 'a'.repeat(48),
+  }
+
+  it('needs the identity provider, naming each missing variable', () => {
+    expect(() => parseConfig({ AUTH_MODE: 'oidc' })).toThrow(/OIDC_ISSUER is required.*OIDC_CLIENT_ID is required.*OIDC_CLIENT_SECRET is required/)
+    expect(parseConfig(oidc).OIDC_GROUP_CLAIM).toBe('groups')
+    expect(parseConfig(oidc).OIDC_GROUP_PREFIX).toBe('helpdesk')
+  })
+
+  it('refuses production without each nuxt-oidc-auth secret or with sessions in memory', () => {
+    for (const name of ['NUXT_OIDC_SESSION_SECRET', 'NUXT_OIDC_TOKEN_KEY', 'NUXT_OIDC_AUTH_SESSION_SECRET']) {
+      expect(() => parseConfig({ ...production, ...secrets, REDIS_URL: 'redis://redis:6379', [name]: '' }))
+        .toThrow(new RegExp(`${name} is required when AUTH_MODE=oidc`))
+    }
+    expect(() => parseConfig({ ...production, ...secrets })).toThrow(/REDIS_URL is required when AUTH_MODE=oidc/)
+    expect(() => parseConfig({ ...production, ...secrets, REDIS_URL: 'redis://redis:6379' })).not.toThrow()
+  })
+
+  it('refuses secrets too weak to protect sessions', () => {
+    expect(() => parseConfig({ ...oidc, NUXT_OIDC_SESSION_SECRET: 'short' })).toThrow(/NUXT_OIDC_SESSION_SECRET: must be at least 48/)
+    expect(() => parseConfig({ ...oidc, NUXT_OIDC_TOKEN_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/NUXT_OIDC_TOKEN_KEY: must be the base64 of 32/)
+    expect(() => parseConfig({ ...oidc, REDIS_URL: 'http://redis' })).toThrow(/REDIS_URL/)
+  })
+
+  it('says which development defaults an OIDC start relies on', () => {
+    expect(embeddedDefaults(parseConfig(oidc))).toEqual([
+      'embedded PostgreSQL (PGlite) in .data/db',
+      'a generated settings encryption key in .data/settings-key',
+      'attachments on local disk in .data/uploads (unless S3 is set in the admin area)',
+      'generated OIDC session secrets in .data/oidc-secrets.json',
+      'sessions in memory (lost on restart, one process only)',
+    ])
+    expect(embeddedDefaults(parseConfig({ ...oidc, ...secrets, REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://db/x', SETTINGS_ENCRYPTION_KEY: 'k'.repeat(44), S3_BUCKET: 'helpdesk' }))).toEqual([])
+  })
+})

@@ -1,12 +1,13 @@
 import { z } from 'zod'
-import { revokeSessions } from '../../../../services/users'
+import { revokeUserSessions } from '../../../../services/sessions'
 import { requirePrincipal } from '../../../../utils/principal'
 import { readParamsInput } from '../../../../utils/validation'
 
+/** Signs a user out everywhere: every session issued until now is refused, in both modes. */
 export default defineEventHandler(async (event) => {
   const admin = await requirePrincipal(event, { role: 'admin' })
   const { id } = readParamsInput(event, z.object({ id: z.uuid() }))
-  await revokeSessions(event, admin.userId, id)
+  await revokeUserSessions(event, admin.userId, id)
   setResponseStatus(event, 204)
   return null
 })

@@ -1,0 +1,250 @@
+import type { H3Event } from 'h3'
+import { createError, deleteCookie, getCookie, getQuery, sendRedirect, setCookie, useSession } from 'h3'
+import { decodeJwt } from 'jose'
+import type { JWTPayload } from 'jose'
+import { decryptToken, encryptToken } from 'nuxt-oidc-auth/runtime/server/utils/security.js'
+import type { EncryptedToken } from 'nuxt-oidc-auth/runtime/server/utils/security.js'
+import { safeRedirect } from '../../shared/utils/redirect'
+import { publicUrl, secureCookies, useConfig } from '../utils/config'
+import { grantsFromGroups } from '../utils/groups'
+import { useLogger } from '../utils/logger'
+import { useIdentityProvider } from '../utils/oidc-provider'
+import { sessionStore, singleFlight } from '../utils/session-store'
+import { audit } from './audit'
+import type { UserWithOrgs } from './users'
+import { findUserWithOrgs, upsertOidcUser } from './users'
+
+/** nuxt-oidc-auth's sealed cookie: only the session id and a few numbers, never claims. */
+const SESSION_COOKIE = 'nuxt-oidc-auth'
+/** Where a sign-in returns to, and when it started (the loop guard). */
+const SIGN_IN_COOKIE = 'hd_signin'
+const SIGN_IN_LOOP_MS = 30_000
+
+interface SessionCookie {
+  loggedInAt?: number
+  provider?: string
+}
+
+/**
+ * What nuxt-oidc-auth stores per session (encrypted tokens, access-token expiry in seconds),
+ * plus the app's own: the provisioned user and the instant of sign-in (for revocation).
+ */
+interface SessionRecord {
+  exp: number
+  iat?: number
+  accessToken: EncryptedToken
+  refreshToken?: EncryptedToken
+  idToken?: EncryptedToken
+  userId?: string
+  signedInAt?: number
+}
+
+export interface OidcSession {
+  user: UserWithOrgs
+  signedInAt: Date
+}
+
+const tokenKey = () => process.env.NUXT_OIDC_TOKEN_KEY!
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+const userIndexKey = (userId: string) => `user:${userId}`
+
+function sealedSession(event: H3Event) {
+  const config = useConfig()
+  return useSession<SessionCookie>(event, {
+    name: SESSION_COOKIE,
+    password: process.env.NUXT_OIDC_SESSION_SECRET!,
+    maxAge: config.SESSION_MAX_AGE,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: secureCookies(config), path: '/' },
+  })
+}
+
+/** The claims of the session's ID token (validated when it was received). */
+async function idClaims(record: SessionRecord): Promise<JWTPayload> {
+  if (!record.idToken) throw new Error('the session has no ID token')
+  return decodeJwt(await decryptToken(record.idToken, tokenKey()))
+}
+
+/** Creates or updates the user from the claims; the session remembers who it belongs to. */
+async function provision(sessionId: string, record: SessionRecord, signIn: boolean): Promise<SessionRecord> {
+  const config = useConfig()
+  const claims = await idClaims(record)
+  if (!claims.sub) throw new Error('the ID token has no subject')
+  const email = (typeof claims.email === 'string' && claims.email ? claims.email : `${claims.sub}@users.invalid`).toLowerCase()
+  const name = [claims.name, claims.preferred_username, email].find((v): v is string => typeof v === 'string' && v.trim() !== '')!
+  const user = await upsertOidcUser({ subject: claims.sub, email, name, ...grantsFromGroups(claims[config.OIDC_GROUP_CLAIM], config.OIDC_GROUP_PREFIX) }, signIn)
+  if (!record.userId) {
+    const index = await sessionStore().getItem<string[]>(userIndexKey(user.id)) ?? []
+    await sessionStore().setItem(userIndexKey(user.id), [...index.slice(-49), sessionId])
+  }
+  return { ...record, userId: user.id, signedInAt: record.signedInAt ?? Date.now() }
+}
+
+/**
+ * Redeems the refresh token (rotated by Authentik: the old one is spent). Null when the IdP
+ * refuses it — the session is over; a 503 when the IdP cannot be reached — it may come back.
+ */
+async function renewTokens(record: SessionRecord): Promise<SessionRecord | null> {
+  if (!record.refreshToken) return null
+  const idp = await useIdentityProvider()
+  const refreshToken = await decryptToken(record.refreshToken, tokenKey())
+  let response: Response
+  try {
+    response = await fetch(idp.discovery.token_endpoint, {
+      method: 'POST',
+      headers: {
+        'authorization': `Basic ${Buffer.from(`${encodeURIComponent(idp.clientId)}:${encodeURIComponent(idp.clientSecret)}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        'accept': 'application/json',
+      },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: idp.clientId }),
+      signal: AbortSignal.timeout(10_000),
+    })
+  }
+  catch (error) {
+    useLogger().error({ err: error }, 'session renewal: the identity provider is unreachable')
+    throw createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: 'The sign-in service is unavailable. Try again in a moment.' })
+  }
+  const body = await response.json().catch(() => ({})) as Record<string, unknown>
+  if (response.status >= 500) throw createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: 'The sign-in service is unavailable. Try again in a moment.' })
+  if (!response.ok || typeof body.access_token !== 'string') {
+    useLogger().info({ error: body.error }, 'session renewal refused by the identity provider')
+    return null
+  }
+  const previous = await idClaims(record)
+  const idToken = typeof body.id_token === 'string' ? body.id_token : undefined
+  if (idToken && (await idp.verify(idToken)).sub !== previous.sub) throw new Error('the renewed ID token names another subject')
+  const access = decodeJwt(body.access_token)
+  const expiresIn = Number(body.expires_in)
+  return {
+    ...record,
+    exp: access.exp ?? nowSeconds() + (Number.isFinite(expiresIn) ? expiresIn : 300),
+    iat: access.iat ?? nowSeconds(),
+    accessToken: await encryptToken(body.access_token, tokenKey()),
+    refreshToken: typeof body.refresh_token === 'string' ? await encryptToken(body.refresh_token, tokenKey()) : record.refreshToken,
+    idToken: idToken ? await encryptToken(idToken, tokenKey()) : record.idToken,
+  }
+}
+
+/** Seconds until the session reaches SESSION_MAX_AGE after sign-in; <= 0 when it has. */
+function remainingLifetime(cookie: SessionCookie): number {
+  return (cookie.loggedInAt ?? 0) + useConfig().SESSION_MAX_AGE - nowSeconds()
+}
+
+/**
+ * The session's record, renewed when the access token has expired and provisioned on first
+ * use after sign-in. Renewal and provisioning run once per session at a time: parallel
+ * requests at the moment of expiry wait for the one renewal instead of spending the
+ * refresh token again. Group claims are read afresh from each new ID token, never merged.
+ */
+async function currentRecord(sessionId: string, ttl: number): Promise<SessionRecord | null> {
+  const fresh = (r: SessionRecord | null) => !r || (r.userId && r.exp > nowSeconds())
+  const record = await sessionStore().getItem<SessionRecord>(sessionId)
+  if (fresh(record)) return record
+  return singleFlight(sessionId, async () => {
+    const latest = await sessionStore().getItem<SessionRecord>(sessionId)
+    if (fresh(latest)) return latest
+    const expired = latest!.exp <= nowSeconds()
+    const renewed = expired ? await renewTokens(latest!) : latest!
+    if (!renewed) {
+      await sessionStore().removeItem(sessionId)
+      return null
+    }
+    const next = await provision(sessionId, renewed, !latest!.userId)
+    await sessionStore().setItem(sessionId, next, { ttl })
+    return next
+  })
+}
+
+/** The signed-in user of the request's OIDC session, or null. */
+export async function currentOidcSession(event: H3Event): Promise<OidcSession | null> {
+  // Checked first: h3 would otherwise hand every anonymous caller a new, empty session cookie.
+  if (!getCookie(event, SESSION_COOKIE)) return null
+  const session = await sealedSession(event)
+  if (!session.id || !session.data.provider) return null
+  const ttl = remainingLifetime(session.data)
+  if (ttl <= 0) return null
+  const record = await currentRecord(session.id, ttl)
+  if (!record?.userId) return null
+  const user = await findUserWithOrgs(record.userId)
+  return user ? { user, signedInAt: new Date(record.signedInAt!) } : null
+}
+
+/**
+ * Before the module's /auth/oidc/login: remembers where to come back to. When the previous
+ * sign-in started moments ago and never completed, the browser is bouncing between the app
+ * and the IdP: it gets the signed-out page instead (its button passes `retry`).
+ */
+export async function beginSignIn(event: H3Event): Promise<void> {
+  const query = getQuery(event)
+  const pending = readSignIn(event)
+  if (pending && Date.now() - pending.at < SIGN_IN_LOOP_MS && !query.retry) {
+    useLogger().warn('sign-in did not complete; showing the signed-out page instead of starting another')
+    deleteCookie(event, SIGN_IN_COOKIE, { path: '/' })
+    await sendRedirect(event, `/signed-out?redirect=${encodeURIComponent(pending.to)}`, 302)
+    return
+  }
+  setCookie(event, SIGN_IN_COOKIE, JSON.stringify({ to: safeRedirect(query.redirect), at: Date.now() }), {
+    httpOnly: true, sameSite: 'lax', secure: secureCookies(useConfig()), path: '/', maxAge: 600,
+  })
+}
+
+function readSignIn(event: H3Event): { to: string, at: number } | null {
+  try {
+    const value = JSON.parse(getCookie(event, SIGN_IN_COOKIE) ?? 'null') as { to?: unknown, at?: unknown } | null
+    return value && typeof value.at === 'number' ? { to: safeRedirect(value.to), at: value.at } : null
+  }
+  catch {
+    return null
+  }
+}
+
+/**
+ * After the module's callback: provisions the user and answers where the sign-in started,
+ * or the signed-out page when no session came out of it (nothing to bounce on).
+ */
+export async function completeSignIn(event: H3Event): Promise<string> {
+  const to = readSignIn(event)?.to ?? '/'
+  deleteCookie(event, SIGN_IN_COOKIE, { path: '/' })
+  const session = await currentOidcSession(event)
+  await audit(event, session?.user.active
+    ? { action: 'sign_in', actorId: session.user.id, details: { via: 'oidc' } }
+    : { action: 'sign_in_failed', actorId: session?.user.id, details: { via: 'oidc', reason: session ? 'inactive user' : 'no session' } })
+  return session?.user.active ? to : `/signed-out?redirect=${encodeURIComponent(to)}`
+}
+
+/**
+ * Sign-out: forgets the session here (Redis entry and cookie) and answers the IdP's
+ * end-session URL with id_token_hint, which Authentik needs to send the user back to PUBLIC_URL.
+ */
+export async function signOut(event: H3Event): Promise<string> {
+  let record: SessionRecord | null = null
+  if (getCookie(event, SESSION_COOKIE)) {
+    const session = await sealedSession(event)
+    if (session.id) {
+      record = await sessionStore().getItem<SessionRecord>(session.id)
+      await sessionStore().removeItem(session.id)
+    }
+    await session.clear()
+  }
+  deleteCookie(event, 'oidc', { path: '/' })
+  const home = publicUrl(useConfig())
+  // Signed out here even when the IdP is unreachable; its own session then stays.
+  const idp = await useIdentityProvider().catch(() => null)
+  const endSession = idp?.discovery.end_session_endpoint
+  if (!idp || !endSession) return home
+  const url = new URL(endSession)
+  if (record?.idToken) {
+    url.searchParams.set('id_token_hint', await decryptToken(record.idToken, tokenKey()))
+    url.searchParams.set('post_logout_redirect_uri', home)
+  }
+  url.searchParams.set('client_id', idp.clientId)
+  return url.toString()
+}
+
+/** Ends every server-side session of a user (admin revocation); their next request is a 401. */
+export async function endSessionsOf(userId: string): Promise<void> {
+  const store = sessionStore()
+  const ids = await store.getItem<string[]>(userIndexKey(userId)) ?? []
+  await Promise.all(ids.map(id => store.removeItem(id)))
+  await store.removeItem(userIndexKey(userId))
+}

@@ -1,0 +1,77 @@
+import { createError } from 'h3'
+import { createRemoteJWKSet, jwtVerify } from 'jose'
+import type { JWTPayload } from 'jose'
+import * as modulePresets from 'nuxt-oidc-auth/runtime/providers/index.js'
+import { z } from 'zod'
+import { publicUrl, useConfig } from './config'
+import { useLogger } from './logger'
+
+const discoverySchema = z.object({
+  issuer: z.string(),
+  authorization_endpoint: z.url(),
+  token_endpoint: z.url(),
+  jwks_uri: z.url(),
+  end_session_endpoint: z.url().optional(),
+})
+
+export type Discovery = z.infer<typeof discoverySchema>
+
+export interface IdentityProvider {
+  discovery: Discovery
+  clientId: string
+  clientSecret: string
+  /** Verifies a token the IdP issued to this client (signature, issuer, audience, expiry). */
+  verify: (token: string) => Promise<JWTPayload>
+}
+
+async function discover(): Promise<IdentityProvider> {
+  const config = useConfig()
+  const issuer = config.OIDC_ISSUER!
+  const url = new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`)
+  const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) })
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`)
+  const discovery = discoverySchema.parse(await response.json())
+  if (discovery.issuer !== issuer) throw new Error(`the issuer is ${discovery.issuer}, not OIDC_ISSUER=${issuer}`)
+
+  // nuxt-oidc-auth reads its generic provider from runtime config frozen at start, and has no
+  // discovery: complete the provider's defaults instead, before its handlers first run.
+  const base = publicUrl(config)
+  Object.assign(modulePresets.oidc, {
+    clientId: config.OIDC_CLIENT_ID,
+    clientSecret: config.OIDC_CLIENT_SECRET,
+    redirectUri: `${base}/auth/oidc/callback`,
+    authorizationUrl: discovery.authorization_endpoint,
+    tokenUrl: discovery.token_endpoint,
+    openIdConfiguration: discovery,
+  })
+
+  const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri))
+  return {
+    discovery,
+    clientId: config.OIDC_CLIENT_ID!,
+    clientSecret: config.OIDC_CLIENT_SECRET!,
+    verify: async token => (await jwtVerify(token, jwks, {
+      issuer: discovery.issuer,
+      audience: config.OIDC_CLIENT_ID!,
+      algorithms: ['RS256', 'ES256'],
+    })).payload,
+  }
+}
+
+let discovering: Promise<IdentityProvider> | undefined
+
+/**
+ * The identity provider of OIDC_ISSUER, from its discovery document. Fetched on first use and
+ * kept; a failure is not kept, so the app starts (and recovers) while the IdP is unreachable.
+ */
+export async function useIdentityProvider(): Promise<IdentityProvider> {
+  discovering ??= discover()
+  try {
+    return await discovering
+  }
+  catch (error) {
+    discovering = undefined
+    useLogger().error({ err: error }, `OIDC discovery failed: ${(error as Error).message}`)
+    throw createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: 'The sign-in service is unavailable. Try again in a moment.' })
+  }
+}

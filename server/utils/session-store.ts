@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto'
+import { createError } from 'h3'
+import type Redis from 'ioredis'
+import redisDriver from 'unstorage/drivers/redis'
+import type { Config } from './config'
+import { useLogger } from './logger'
+
+/**
+ * Server-side OIDC sessions live in the Nitro storage mount `oidc` that nuxt-oidc-auth uses:
+ * Redis when REDIS_URL is set (shared by every replica, keys expire), memory otherwise.
+ */
+let redis: Redis | undefined
+let keyPrefix = 'helpdesk'
+
+/** Mounts Redis under `oidc` at run time (nitro.storage is fixed at build time). */
+export function mountSessionStore(config: Config): void {
+  keyPrefix = config.REDIS_KEY_PREFIX
+  if (!config.REDIS_URL) return
+  const driver = redisDriver({ url: config.REDIS_URL, base: `${keyPrefix}:oidc`, ttl: config.SESSION_MAX_AGE })
+  useStorage().mount('oidc', driver)
+  redis = driver.getInstance!() as Redis
+  redis.on('error', (error: Error) => useLogger().warn({ err: error }, `redis: ${error.message}`))
+}
+
+export function sessionStore() {
+  return useStorage('oidc')
+}
+
+export async function closeSessionStore(): Promise<void> {
+  await redis?.quit().catch(() => {})
+}
+
+/** For /readyz: 'skipped' without Redis. */
+export async function redisCheck(): Promise<'ok' | 'skipped'> {
+  if (!redis) return 'skipped'
+  await redis.ping()
+  return 'ok'
+}
+
+const LOCK_MS = 15_000
+const WAIT_MS = 20_000
+const running = new Map<string, Promise<unknown>>()
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+const release = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`
+
+/**
+ * Runs `work` for one session at a time, across requests of this process (they share one
+ * run) and across replicas (a Redis lock; the others wait and then run `work` themselves,
+ * which finds the session already renewed). Rotating refresh tokens can be used only once.
+ */
+export function singleFlight<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+  const inProcess = running.get(sessionId) as Promise<T> | undefined
+  if (inProcess) return inProcess
+  const run = (redis ? underRedisLock(redis, sessionId, work) : work())
+    .finally(() => running.delete(sessionId))
+  running.set(sessionId, run)
+  return run
+}
+
+async function underRedisLock<T>(client: Redis, sessionId: string, work: () => Promise<T>): Promise<T> {
+  const key = `${keyPrefix}:oidc-lock:${sessionId}`
+  const token = randomUUID()
+  const deadline = Date.now() + WAIT_MS
+  while (Date.now() < deadline) {
+    if (await client.set(key, token, 'PX', LOCK_MS, 'NX')) {
+      try {
+        return await work()
+      }
+      finally {
+        await client.eval(release, 1, key, token)
+      }
+    }
+    await sleep(25)
+  }
+  throw createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: 'The session is busy. Try again in a moment.' })
+}

@@ -111,7 +111,7 @@ describe('signing in with the IdP', () => {
     // No cookie is handed out to anonymous callers.
     expect(anonymous.jar.size).toBe(0)
     expect((await anonymous.post('/api/auth/login', { email: 'a@example.test', password: 'whatever-password' })).status).toBe(404)
-    expect(await (await fetch(`${app.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { db: 'ok', redis: 'ok', storage: 'skipped' } })
+    expect(await (await fetch(`${app.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { db: 'ok', redis: 'ok', storage: 'ok' } })
   })
 })
 

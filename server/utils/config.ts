@@ -33,6 +33,9 @@ export const configSchema = z.object({
   OIDC_CLIENT_ID: z.string().optional(),
   OIDC_CLIENT_SECRET: z.string().optional(),
   OIDC_GROUP_CLAIM: z.string().min(1).default('groups'),
+  // Unset: `<prefix>-visibility-org` and `<prefix>-visibility-assigned`.
+  OIDC_GROUP_VISIBILITY_ORG: z.string().min(1).optional(),
+  OIDC_GROUP_VISIBILITY_ASSIGNED: z.string().min(1).optional(),
   OIDC_GROUP_PREFIX: z.string().regex(/^[\w.-]+$/, 'letters, digits, dots, dashes and underscores').default('helpdesk'),
   // nuxt-oidc-auth's secrets: identical on every replica, or replicas reject each other's sessions.
   NUXT_OIDC_SESSION_SECRET: z.string().min(48, 'must be at least 48 characters').optional(),

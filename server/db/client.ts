@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import * as schema from './schema'
 import { useConfig } from '../utils/config'
+import { dbInFlight, dbPoolMax } from '../utils/metrics'
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
 
@@ -26,6 +27,35 @@ function migrationsFolder(): string {
   return found
 }
 
+/**
+ * postgres.js does not report its pool, so the client is wrapped to count what is in flight:
+ * statements (`unsafe`, which drizzle uses) and whole transactions (`begin`).
+ */
+function countingInFlight<T extends object>(client: T): T {
+  const settle = <R>(work: PromiseLike<R>) => {
+    const then = work.then.bind(work)
+    // Queries run when first awaited; counting starts there and ends with the result.
+    Object.defineProperty(work, 'then', {
+      configurable: true,
+      value: (ok?: (v: R) => unknown, fail?: (e: unknown) => unknown) => {
+        dbInFlight.inc()
+        return then(
+          (v) => { dbInFlight.dec(); return ok ? ok(v) : v },
+          (e) => { dbInFlight.dec(); if (fail) return fail(e); throw e },
+        )
+      },
+    })
+    return work
+  }
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver)
+      if ((key !== 'unsafe' && key !== 'begin') || typeof value !== 'function') return value
+      return (...args: unknown[]) => settle(value.apply(target, args))
+    },
+  })
+}
+
 async function connect(): Promise<Connection> {
   const config = useConfig()
   const folder = migrationsFolder()
@@ -38,7 +68,8 @@ async function connect(): Promise<Connection> {
       connect_timeout: 10,
       onnotice: () => {},
     })
-    const db = drizzle(client, { schema })
+    dbPoolMax.set(config.DATABASE_POOL_SIZE)
+    const db = drizzle(countingInFlight(client), { schema })
     await migrate(db, { migrationsFolder: folder })
     return { db, close: () => client.end({ timeout: 5 }) }
   }

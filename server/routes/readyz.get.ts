@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { useDb } from '../db/client'
+import { redisCheck } from '../utils/redis'
 
 type Check = 'ok' | 'skipped' | 'error'
 
@@ -10,8 +11,9 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 /** Readiness: 503 naming the failing dependency, answered within a few seconds even when one hangs. */
 export default defineEventHandler(async (event) => {
   const db: Check = await withTimeout(useDb().then(d => d.execute(sql`select 1`)), 3000).then(() => 'ok' as const, () => 'error' as const)
-  // Redis and object storage join these checks when they are configured (later issues).
-  const checks: Record<'db' | 'redis' | 'storage', Check> = { db, redis: 'skipped', storage: 'skipped' }
+  const redis: Check = await withTimeout(redisCheck(), 3000).catch(() => 'error' as const)
+  // Object storage joins these checks when it is configured (the attachments issue).
+  const checks: Record<'db' | 'redis' | 'storage', Check> = { db, redis, storage: 'skipped' }
   const ready = Object.values(checks).every(c => c !== 'error')
   setResponseStatus(event, ready ? 200 : 503)
   return { status: ready ? 'ready' : 'unavailable', checks }

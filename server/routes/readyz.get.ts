@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { useDb } from '../db/client'
+import { dependencyUp } from '../utils/metrics'
 import { redisCheck } from '../utils/redis'
 
 type Check = 'ok' | 'skipped' | 'error'
@@ -14,6 +15,9 @@ export default defineEventHandler(async (event) => {
   const redis: Check = await withTimeout(redisCheck(), 3000).catch(() => 'error' as const)
   // Object storage joins these checks when it is configured (the attachments issue).
   const checks: Record<'db' | 'redis' | 'storage', Check> = { db, redis, storage: 'skipped' }
+  for (const [check, result] of Object.entries(checks)) {
+    if (result !== 'skipped') dependencyUp.set({ check }, result === 'ok' ? 1 : 0)
+  }
   const ready = Object.values(checks).every(c => c !== 'error')
   setResponseStatus(event, ready ? 200 : 503)
   return { status: ready ? 'ready' : 'unavailable', checks }

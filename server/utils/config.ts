@@ -29,6 +29,8 @@ export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // JSON lines by default in production, readable lines otherwise.
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),

@@ -16,7 +16,7 @@ function createLogger() {
   const config = useConfig()
   const options = { level: config.LOG_LEVEL, redact, base: undefined }
   // JSON lines in production; readable lines while developing.
-  return config.production
+  return (config.LOG_FORMAT ?? (config.production ? 'json' : 'pretty')) === 'json'
     ? pino(options)
     : pino(options, pretty({ colorize: !!process.stdout.isTTY, ignore: 'pid,hostname', sync: true }))
 }

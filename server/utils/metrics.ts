@@ -3,6 +3,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /** Every metric the server exports, in one registry served at /metrics. */
 export const registry = new Registry()
 collectDefaultMetrics({ register: registry })
+// prom-client names these gauges `…_total`, which Prometheus reserves for counters (promtool
+// refuses them); the handle and request counts are debugging aids we can do without.
+for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name)
 
 export const httpRequests = new Counter({
   name: 'http_requests_total',
@@ -53,5 +56,12 @@ export const dbPoolMax = new Gauge({
 export const dbInFlight = new Gauge({
   name: 'db_client_in_flight',
   help: 'Database statements and transactions awaiting their result, counted around the postgres.js client.',
+  registers: [registry],
+})
+
+export const dependencyUp = new Gauge({
+  name: 'helpdesk_dependency_up',
+  help: 'Result of the last readiness check per dependency (db, redis, storage): 1 ok, 0 failing; absent when not configured.',
+  labelNames: ['check'] as const,
   registers: [registry],
 })

@@ -1,8 +1,9 @@
 import { getPrincipal } from '../../utils/principal'
 
 /**
- * For a gateway's `auth_request`: 204 with who is calling, or 401; never a body. Also answers
- * for sessions, so one gateway rule covers browsers and API clients.
+ * For a gateway's `auth_request` (any method: nginx keeps the original one): 204 with who is
+ * calling, or 401; never a body. Also answers for sessions, so one gateway rule covers browsers
+ * and API clients.
  */
 export default defineEventHandler(async (event) => {
   const principal = await getPrincipal(event).catch(() => null)

@@ -39,9 +39,17 @@ function countingInFlight<T extends object>(client: T): T {
       configurable: true,
       value: (ok?: (v: R) => unknown, fail?: (e: unknown) => unknown) => {
         dbInFlight.inc()
+        const settled = () => dbInFlight.dec()
         return then(
-          (v) => { dbInFlight.dec(); return ok ? ok(v) : v },
-          (e) => { dbInFlight.dec(); if (fail) return fail(e); throw e },
+          (v) => {
+            settled()
+            return ok ? ok(v) : v
+          },
+          (e) => {
+            settled()
+            if (fail) return fail(e)
+            throw e
+          },
         )
       },
     })

@@ -22,9 +22,9 @@ export const httpDuration = new Histogram({
   registers: [registry],
 })
 
-export type AuthFailureReason =
-  | 'malformed' | 'algorithm' | 'unknown_kid' | 'signature' | 'expired' | 'not_yet_valid'
-  | 'issuer' | 'audience' | 'claims' | 'inactive_user' | 'jwks_unavailable' | 'bad_credentials'
+export type AuthFailureReason
+  = | 'malformed' | 'algorithm' | 'unknown_kid' | 'signature' | 'expired' | 'not_yet_valid'
+    | 'issuer' | 'audience' | 'claims' | 'inactive_user' | 'jwks_unavailable' | 'bad_credentials'
 
 export const authFailures = new Counter({
   name: 'auth_failures_total',

@@ -48,7 +48,7 @@ export async function rateLimit(event: H3Event, route: RateLimitedRoute, key: st
   catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection
     rateLimitRejections.inc({ route })
-    setResponseHeader(event, 'Retry-After', String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))))
+    setResponseHeader(event, 'Retry-After', Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)))
     throw createError({ statusCode: 429, statusMessage: 'Too Many Requests', message: 'Too many requests; try again later.' })
   }
 }

@@ -219,3 +219,14 @@ describe('alert rules', () => {
     for (const name of names) expect(exported, name).toMatch(new RegExp(`^# TYPE ${name.replace(/_bucket$/, '')} `, 'm'))
   })
 })
+
+describe('Grafana dashboard', () => {
+  it('only queries metrics that /metrics exports', async () => {
+    const dashboard = JSON.parse(await readFile('deploy/grafana/helpdesk-dashboard.json', 'utf8'))
+    const exported = await (await fetch(`${first.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text()
+    const exprs: string[] = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map(t => t.expr))
+    const names = new Set(exprs.flatMap(e => e.match(/\b[a-z_]+(?=\{)/g) ?? []))
+    expect(names.size).toBeGreaterThan(8)
+    for (const name of names) expect(exported, name).toMatch(new RegExp(`^# TYPE ${name.replace(/_bucket$/, '')} `, 'm'))
+  })
+})

@@ -10,6 +10,7 @@ describe('configuration', () => {
     expect(embeddedDefaults(config)).toEqual([
       'embedded PostgreSQL (PGlite) in .data/db',
       'a generated session secret in .data/session-secret',
+      'rate limits counted in memory (one process only)',
     ])
   })
 

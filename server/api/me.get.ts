@@ -1,4 +1,4 @@
 import { toMe } from '../services/me'
 import { requirePrincipal } from '../utils/principal'
 
-export default defineEventHandler(async event => toMe(await requirePrincipal(event)))
+export default defineEventHandler(async event => toMe(await requirePrincipal(event, { scope: null })))

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import * as schema from './schema'
 import { useConfig } from '../utils/config'
+import { dbInFlight, dbPoolMax } from '../utils/metrics'
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
 
@@ -26,6 +27,43 @@ function migrationsFolder(): string {
   const found = candidates.find(c => existsSync(join(c, 'meta/_journal.json')))
   if (!found) throw new Error(`database migrations not found (looked in ${candidates.join(', ')}); set MIGRATIONS_DIR`)
   return found
+}
+
+/**
+ * postgres.js does not report its pool, so the client is wrapped to count what is in flight:
+ * statements (`unsafe`, which drizzle uses) and whole transactions (`begin`).
+ */
+function countingInFlight<T extends object>(client: T): T {
+  const settle = <R>(work: PromiseLike<R>) => {
+    const then = work.then.bind(work)
+    // Queries run when first awaited; counting starts there and ends with the result.
+    Object.defineProperty(work, 'then', {
+      configurable: true,
+      value: (ok?: (v: R) => unknown, fail?: (e: unknown) => unknown) => {
+        dbInFlight.inc()
+        const settled = () => dbInFlight.dec()
+        return then(
+          (v) => {
+            settled()
+            return ok ? ok(v) : v
+          },
+          (e) => {
+            settled()
+            if (fail) return fail(e)
+            throw e
+          },
+        )
+      },
+    })
+    return work
+  }
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver)
+      if ((key !== 'unsafe' && key !== 'begin') || typeof value !== 'function') return value
+      return (...args: unknown[]) => settle(value.apply(target, args))
+    },
+  })
 }
 
 async function connect(): Promise<Connection> {
@@ -51,7 +89,8 @@ async function connect(): Promise<Connection> {
       }
     }
     const client = postgres(config.DATABASE_URL, { ...options, max: config.DATABASE_POOL_SIZE })
-    const db = drizzle(client, { schema })
+    dbPoolMax.set(config.DATABASE_POOL_SIZE)
+    const db = drizzle(countingInFlight(client), { schema })
     if (!config.DATABASE_MIGRATION_URL) await migrate(db, { migrationsFolder: folder })
     const [role] = await client<{ name: string, bypass: boolean }[]>`select current_user as name, rolsuper or rolbypassrls as bypass from pg_roles where rolname = current_user`
     return { db, close: () => client.end({ timeout: 5 }), bypassesRowSecurity: role?.bypass ? role.name : undefined }

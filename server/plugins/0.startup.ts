@@ -1,3 +1,4 @@
+import type { H3Event } from 'h3'
 import { closeDb, rowSecurityBypass, useDb } from '../db/client'
 import { ensureFirstAdmin } from '../services/users'
 import { ConfigError, embeddedDefaults, publicUrl, secureCookies, useConfig } from '../utils/config'
@@ -5,6 +6,8 @@ import type { Config } from '../utils/config'
 import { useLogger } from '../utils/logger'
 import { provideOidcSecrets } from '../utils/oidc-secrets'
 import { closeSessionStore, mountSessionStore } from '../utils/session-store'
+import { httpDuration, httpRequests } from '../utils/metrics'
+import { closeRedis } from '../utils/redis'
 
 /**
  * Start-up: check the configuration (fail fast, naming the variable), prepare sign-in, connect
@@ -20,6 +23,16 @@ function checkedConfig(): Config {
     process.exit(1)
   }
 }
+
+/** The route template (`/api/tickets/:id`), so metrics and logs group requests, not ids. */
+function routeOf(event: H3Event): string {
+  const matched = event.context.matchedRoute?.path
+  if (matched) return matched
+  return event.path.startsWith('/_nuxt/') ? '/_nuxt/**' : 'unmatched'
+}
+
+// Paths that carry a secret of their own (share links).
+const secretPath = /^(\/s\/)[^/?]+/
 
 export default defineNitroPlugin((nitroApp) => {
   const config = checkedConfig()
@@ -51,17 +64,33 @@ export default defineNitroPlugin((nitroApp) => {
       process.exit(1)
     })
 
-  nitroApp.hooks.hook('afterResponse', (event) => {
-    const status = getResponseStatus(event)
-    const ms = event.context.startedAt === undefined ? undefined : Math.round((performance.now() - event.context.startedAt) * 10) / 10
-    log.info({ reqId: event.context.requestId, method: event.method, path: event.path.split('?')[0], status, ms }, 'request')
+  // Counted when the response is finished, so errors answered by the error handler count too.
+  nitroApp.hooks.hook('request', (event) => {
+    const started = performance.now()
+    event.node.res.once('finish', () => {
+      const seconds = (performance.now() - started) / 1000
+      const route = routeOf(event)
+      const status = event.node.res.statusCode
+      httpRequests.inc({ route, method: event.method, status })
+      httpDuration.observe({ route, method: event.method }, seconds)
+      log.info({
+        reqId: event.context.requestId,
+        userId: event.context.userId,
+        method: event.method,
+        route,
+        path: event.path.split('?')[0]!.replace(secretPath, '$1[redacted]'),
+        status,
+        ms: Math.round(seconds * 10_000) / 10,
+      }, 'request')
+    })
   })
   nitroApp.hooks.hook('error', (error, { event }) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500
-    if (status >= 500) log.error({ err: error, reqId: event?.context.requestId, path: event?.path }, 'request failed')
+    if (status >= 500) log.error({ err: error, reqId: event?.context.requestId, route: event && routeOf(event) }, 'request failed')
   })
-  nitroApp.hooks.hook('close', closeDb)
-  nitroApp.hooks.hook('close', closeSessionStore)
+  nitroApp.hooks.hook('close', async () => {
+    await Promise.all([closeDb(), closeRedis(), closeSessionStore()])
+  })
 })
 
 /**

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm'
 import { useDb } from '../db/client'
 import { useStorage } from '../services/storage-settings'
-import { redisCheck } from '../utils/session-store'
+import { dependencyUp } from '../utils/metrics'
+import { redisCheck } from '../utils/redis'
 
 type Check = 'ok' | 'skipped' | 'error'
 
@@ -19,6 +20,9 @@ export default defineEventHandler(async (event) => {
     outcome(useStorage().then(s => s.ping())),
   ])
   const checks: Record<'db' | 'redis' | 'storage', Check> = { db, redis, storage }
+  for (const [check, result] of Object.entries(checks)) {
+    if (result !== 'skipped') dependencyUp.set({ check }, result === 'ok' ? 1 : 0)
+  }
   const ready = Object.values(checks).every(c => c !== 'error')
   setResponseStatus(event, ready ? 200 : 503)
   return { status: ready ? 'ready' : 'unavailable', checks }

@@ -106,6 +106,34 @@ export async function revokeSessions(userId: string): Promise<boolean> {
   return rows.length > 0
 }
 
+/**
+ * The user an IdP subject names, created on first sight from the token's claims (a minimal
+ * just-in-time account: no roles; OIDC sign-in and the admin area maintain those). Null when the
+ * token's email already belongs to a different account.
+ */
+export async function userForSubject(subject: string, claims: { email: string | null, name: string | null }): Promise<UserRow | null> {
+  const db = await useDb()
+  const bySubject = () => db.select().from(users).where(eq(users.subject, subject)).then(r => r[0] ?? null)
+  const existing = await bySubject()
+  if (existing) return existing
+  const email = (claims.email ?? `${subject.replace(/[^\w.-]/g, '_')}@subject.invalid`).toLowerCase()
+  const [created] = await db.insert(users).values({ subject, email, name: claims.name ?? email }).onConflictDoNothing().returning()
+  return created ?? bySubject()
+}
+
+/** A machine client's service account (subject `client:<id>`), created on first sight. */
+export async function userForClient(clientId: string): Promise<UserRow | null> {
+  const db = await useDb()
+  const subject = `client:${clientId}`
+  await db.insert(users).values({
+    subject,
+    email: `${clientId.replace(/[^\w.-]/g, '_').toLowerCase()}@clients.invalid`,
+    name: `API client ${clientId}`,
+  }).onConflictDoNothing()
+  const [row] = await db.select().from(users).where(eq(users.subject, subject))
+  return row ?? null
+}
+
 /** Checks an email + password pair; the same answer (null) for every kind of failure. */
 export async function authenticateLocal(email: string, password: string): Promise<UserRow | null> {
   const db = await useDb()

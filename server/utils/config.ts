@@ -21,6 +21,22 @@ export const defaultUploadTypes = [
   'application/vnd.oasis.opendocument.*', 'message/rfc822',
 ].join(',')
 
+/** Comma-separated values, blanks dropped. */
+const list = z.string().default('').transform(v => v.split(',').map(s => s.trim()).filter(Boolean))
+
+const units: Record<string, number> = { s: 1, m: 60, h: 3600 }
+/** A rate limit as `<requests>/<window>`, e.g. `10/1m`, `300/1h`; `off` disables it. */
+export interface RateLimitSetting { points: number, seconds: number }
+const rate = (fallback: string) => z.string().default(fallback).transform((value, ctx): RateLimitSetting | null => {
+  if (value === 'off') return null
+  const match = /^(\d+)\/(\d*)([smh])$/.exec(value.trim())
+  if (!match || Number(match[1]) < 1) {
+    ctx.addIssue({ code: 'custom', message: 'must look like 10/1m (requests per window in s, m or h) or off' })
+    return z.NEVER
+  }
+  return { points: Number(match[1]), seconds: Number(match[2] || 1) * units[match[3]!]! }
+})
+
 /** Every setting the server reads, in one schema; `.env.example` lists them by feature. */
 export const configSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -28,6 +44,8 @@ export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // JSON lines by default in production, readable lines otherwise.
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
@@ -48,15 +66,37 @@ export const configSchema = z.object({
   OIDC_CLIENT_ID: z.string().optional(),
   OIDC_CLIENT_SECRET: z.string().optional(),
   OIDC_GROUP_CLAIM: z.string().min(1).default('groups'),
+  // Unset: `<prefix>-visibility-org` and `<prefix>-visibility-assigned`.
+  OIDC_GROUP_VISIBILITY_ORG: z.string().min(1).optional(),
+  OIDC_GROUP_VISIBILITY_ASSIGNED: z.string().min(1).optional(),
   OIDC_GROUP_PREFIX: z.string().regex(/^[\w.-]+$/, 'letters, digits, dots, dashes and underscores').default('helpdesk'),
   // nuxt-oidc-auth's secrets: identical on every replica, or replicas reject each other's sessions.
   NUXT_OIDC_SESSION_SECRET: z.string().min(48, 'must be at least 48 characters').optional(),
   NUXT_OIDC_TOKEN_KEY: z.base64().refine(v => Buffer.from(v, 'base64').length === 32, 'must be the base64 of 32 random bytes').optional(),
   NUXT_OIDC_AUTH_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 
-  // Server-side sessions (AUTH_MODE=oidc); without REDIS_URL they live in memory (one process only).
+  // Bearer tokens minted by the IdP for API and machine clients (verified against its JWKS; issuer above).
+  OIDC_JWKS_URL: z.url().optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  JWT_CLOCK_SKEW_SECONDS: int(30, 0),
+  JWKS_REFRESH_SECONDS: int(600, 10),
+  // The shortest gap between two fetches caused by an unknown `kid`.
+  JWKS_MIN_REFETCH_SECONDS: int(30, 0),
+
+  // Shared state for several replicas (rate limits; sessions in AUTH_MODE=oidc).
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[\w.-]+$/, 'letters, digits, dots, dashes and underscores').default('helpdesk'),
+  // How many app processes serve this installation; more than one needs REDIS_URL in production.
+  REPLICAS: int(1),
+
+  // Browser-facing protection.
+  ALLOWED_ORIGINS: list,
+  TRUSTED_PROXIES: list,
+  RATE_LIMIT_LOGIN: rate('10/1m'),
+  RATE_LIMIT_TICKETS: rate('30/10m'),
+  RATE_LIMIT_ATTACHMENTS: rate('60/10m'),
+
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 
   VISIBILITY_ENABLED: bool(true),
   MAX_PAGE_SIZE: int(100),
@@ -81,8 +121,6 @@ export const configSchema = z.object({
   // Uploads announced but never completed are removed after this many seconds.
   PENDING_UPLOAD_MAX_AGE: int(3600),
   ATTACHMENT_CLEANUP_INTERVAL: int(600),
-  // Presigned and direct uploads per user per minute.
-  RATE_LIMIT_ATTACHMENTS: int(30),
 })
 
 export type Config = z.infer<typeof configSchema> & { production: boolean }
@@ -112,6 +150,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       }
       if (!config.REDIS_URL) problems.push('REDIS_URL is required when AUTH_MODE=oidc (sessions kept in memory are lost on restart and unknown to other replicas)')
     }
+    if (config.ALLOWED_ORIGINS.includes('*')) problems.push('ALLOWED_ORIGINS must list exact origins, not * (cookies would be usable from any site)')
+    for (const origin of config.ALLOWED_ORIGINS.filter(o => o !== '*' && !isOrigin(o))) problems.push(`ALLOWED_ORIGINS: ${origin} is not an origin like https://app.example.com`)
+    if (config.REPLICAS > 1 && !config.REDIS_URL) problems.push(`REDIS_URL is required when REPLICAS=${config.REPLICAS} (each replica would count rate limits alone)`)
+    if (config.OIDC_JWKS_URL && (!config.OIDC_ISSUER || !config.OIDC_AUDIENCE)) problems.push('OIDC_ISSUER and OIDC_AUDIENCE are required with OIDC_JWKS_URL (tokens for other clients would be accepted)')
     if (problems.length) throw new ConfigError(problems.join('; '))
   }
   if (config.AUTH_MODE === 'oidc') {
@@ -145,7 +187,22 @@ export function embeddedDefaults(config: Config): string[] {
     if (oidcSecrets.some(name => !config[name])) used.push(`generated OIDC session secrets in ${config.DATA_DIR}/oidc-secrets.json`)
     if (!config.REDIS_URL) used.push('sessions in memory (lost on restart, one process only)')
   }
+  if (!config.REDIS_URL) used.push('rate limits counted in memory (one process only)')
   return used
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value
+  }
+  catch {
+    return false
+  }
+}
+
+/** Bearer tokens are accepted once the IdP's keys and the expected issuer and audience are known. */
+export function bearerTokensEnabled(config: Config): boolean {
+  return !!(config.OIDC_ISSUER && config.OIDC_JWKS_URL && config.OIDC_AUDIENCE)
 }
 
 let cached: Config | undefined

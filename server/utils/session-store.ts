@@ -30,13 +30,6 @@ export async function closeSessionStore(): Promise<void> {
   await redis?.quit().catch(() => {})
 }
 
-/** For /readyz: 'skipped' without Redis. */
-export async function redisCheck(): Promise<'ok' | 'skipped'> {
-  if (!redis) return 'skipped'
-  await redis.ping()
-  return 'ok'
-}
-
 const LOCK_MS = 15_000
 const WAIT_MS = 20_000
 const running = new Map<string, Promise<unknown>>()

@@ -14,7 +14,7 @@ type Actor = Awaited<ReturnType<typeof userClient>>
 type Backend = 's3' | 'local'
 
 const MiB = 1024 * 1024
-const limits = { MAX_UPLOAD_BYTES: String(10 * MiB), MAX_ATTACHMENTS_PER_TICKET: '4', RATE_LIMIT_ATTACHMENTS: '20' }
+const limits = { MAX_UPLOAD_BYTES: String(10 * MiB), MAX_ATTACHMENTS_PER_TICKET: '4', RATE_LIMIT_ATTACHMENTS: '20/1m' }
 
 /** Where the bytes of an attachment end up, looked at from outside the app. */
 class Store {

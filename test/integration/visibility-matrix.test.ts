@@ -93,6 +93,10 @@ describe('authorisation matrix', () => {
     const expected = !visible ? 404 : staffRoles.has(role) || kind === 'own' ? 200 : 403
     expect(`PATCH → ${changed.status}`).toBe(`PATCH → ${expected}`)
 
+    // Sharing a ticket: agents and above on tickets they see; requesters are refused where they may look.
+    const share = await actor.client.post(`/api/tickets/${ticket.id}/share`, {})
+    expect(`share → ${share.status}`).toBe(`share → ${!visible ? 404 : staffRoles.has(role) ? 201 : 403}`)
+
     const listed = (await actor.client.get('/api/tickets?status=&limit=100')).body.data.map((t: { id: string }) => t.id)
     expect(listed.includes(ticket.id)).toBe(visible)
     const found = (await actor.client.get(`/api/tickets?q=${encodeURIComponent(`"${kind === 'own' ? 'Own ticket' : 'ticket'} of ${role}"`)}`)).body.data

@@ -36,4 +36,11 @@ describe('groups to roles and organisations', () => {
     expect(grantsFromGroups([42, null, 'helpdesk-admins-x', 'helpdesk-org-', 'helpdesk-org-no spaces', 'helpdesk-org-Acme'], 'helpdesk'))
       .toEqual({ roles: [], orgs: ['acme'] })
   })
+
+  it('honours renamed visibility groups, and then only those names', () => {
+    const names = { 'visibility-org': 'Customers see their company', 'visibility-assigned': 'Contractors' } as const
+    expect(grantsFromGroups(['helpdesk-agents', 'Contractors'], 'helpdesk', names).roles).toEqual(['agent', 'visibility-assigned'])
+    expect(grantsFromGroups(['Customers see their company'], 'helpdesk', names).roles).toEqual(['visibility-org'])
+    expect(grantsFromGroups(['helpdesk-visibility-org'], 'helpdesk', names).roles).toEqual([])
+  })
 })

@@ -22,6 +22,8 @@ export interface Storage {
   check(): Promise<void>
   /** Cheap reachability check for /readyz. */
   ping(): Promise<void>
+  /** The origin browsers upload to and download from when it is not the app's own (for CORS and CSP), else null. */
+  browserOrigin(): Promise<string | null>
 }
 
 export class UploadTooLarge extends Error {

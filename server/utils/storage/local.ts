@@ -89,6 +89,10 @@ export function createLocalStorage(root: string): Storage {
       await mkdir(base, { recursive: true })
       await access(base)
     },
+
+    async browserOrigin() {
+      return null
+    },
   }
 }
 

@@ -114,6 +114,11 @@ export function createS3Storage(settings: S3Settings): Storage {
       }
     },
 
+    async browserOrigin() {
+      // Exactly where presigned URLs point (virtual-hosted or path style, custom endpoint or AWS).
+      return new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: probeKey }), { expiresIn: 60 })).origin
+    },
+
     async ping() {
       // An object-level GET (credentials need not list the bucket): NoSuchKey proves the bucket answers,
       // where a HEAD could not tell a missing key from a missing bucket.

@@ -1,0 +1,43 @@
+import type { TokenClaims } from '../utils/bearer'
+import { authFailures } from '../utils/metrics'
+import type { UserWithOrgs } from './users'
+import { findUserWithOrgs, userForClient, userForSubject } from './users'
+
+const knownScopes = ['tickets:read', 'tickets:write', 'admin']
+
+export interface TokenIdentity {
+  user: UserWithOrgs
+  roles: string[]
+  scopes: string[]
+}
+
+/**
+ * Machine tokens (client_credentials) name no user: no `sub`, or a `sub` that is the client
+ * itself. Everything else acts for the user whose OIDC subject it names.
+ */
+export function isMachineToken(claims: TokenClaims): boolean {
+  return !!claims.clientId && (!claims.subject || claims.subject === claims.clientId)
+}
+
+/**
+ * Who a verified token acts as (docs/api-tokens.md):
+ * - a user's token: that user with their roles, limited to the token's scopes;
+ * - a machine token: its client's service account, admin with the `admin` scope and otherwise a
+ *   requester that sees only the tickets it opened itself.
+ * Null (counted) when the account is deactivated or its sessions were revoked after issuance.
+ */
+export async function tokenIdentity(claims: TokenClaims): Promise<TokenIdentity | null> {
+  const scopes = knownScopes.filter(s => claims.scopes.includes(s))
+  const machine = isMachineToken(claims)
+  const row = machine
+    ? await userForClient(claims.clientId!)
+    : claims.subject ? await userForSubject(claims.subject, claims) : null
+  const user = row && await findUserWithOrgs(row.id)
+  const revoked = user?.sessionsValidAfter && claims.issuedAt !== null && claims.issuedAt * 1000 < user.sessionsValidAfter.getTime()
+  if (!user?.active || revoked) {
+    authFailures.inc({ reason: 'inactive_user' })
+    return null
+  }
+  const roles = machine ? (scopes.includes('admin') ? ['admin'] : []) : user.roles
+  return { user, roles, scopes }
+}

@@ -75,6 +75,7 @@ describe('OIDC configuration', () => {
       'embedded PostgreSQL (PGlite) in .data/db',
       'generated OIDC session secrets in .data/oidc-secrets.json',
       'sessions in memory (lost on restart, one process only)',
+      'rate limits counted in memory (one process only)',
     ])
     expect(embeddedDefaults(parseConfig({ ...oidc, ...secrets, REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://db/x' }))).toEqual([])
   })

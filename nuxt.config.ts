@@ -23,8 +23,8 @@ export default defineNuxtConfig({
   css: ['~/assets/css/main.css'],
   // AUTH_MODE is chosen at run time; the start-up plugin copies it here for the pages.
   runtimeConfig: { public: { authMode: 'local' } },
-  // Share links carry their token in the address: never leak it onwards, never cache or index it.
-  routeRules: { '/s/**': { headers: { 'referrer-policy': 'no-referrer', 'cache-control': 'no-store', 'x-robots-tag': 'noindex' } } },
+  // Share links carry their token in the address: never cache or index them (no-referrer: security headers).
+  routeRules: { '/s/**': { headers: { 'cache-control': 'no-store', 'x-robots-tag': 'noindex' } } },
   compatibilityDate: '2026-11-01',
   nitro: {
     hooks: {

@@ -1,5 +1,6 @@
 // `npm run bench`: measures side by side, in one run and one build, what the design budgets.
-// For now: /api/auth/validate (the gateway's hot path) against a bare Nitro route.
+// /api/auth/validate against a bare Nitro route, then ticket lists and search at scale.
+// `npm run bench -- tickets` or `-- validate` runs one.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
@@ -7,4 +8,6 @@ if (!existsSync(new URL('../.output/server/index.mjs', import.meta.url)) || proc
   const { status } = spawnSync('nuxt', ['build'], { stdio: 'inherit', env: { ...process.env, NUXT_TELEMETRY_DISABLED: '1' } })
   if (status !== 0) process.exit(status ?? 1)
 }
-await import('./validate.mjs')
+const only = process.argv[2]
+if (!only || only === 'validate') await import('./validate.mjs')
+if (!only || only === 'tickets') await import('./tickets.mjs')

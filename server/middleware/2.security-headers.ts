@@ -8,7 +8,8 @@ import { useConfig } from '../utils/config'
 export default defineEventHandler((event) => {
   setResponseHeaders(event, {
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'same-origin',
+    // Share links carry their token in the address: never pass it on.
+    'Referrer-Policy': event.path.startsWith('/s/') || event.path.startsWith('/api/share/') ? 'no-referrer' : 'same-origin',
     'X-Frame-Options': 'DENY',
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',

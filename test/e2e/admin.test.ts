@@ -1,29 +1,20 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningApp } from '../fixtures/app'
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startApp } from '../fixtures/app'
-import { launchBrowser, signInThroughPage } from '../fixtures/browser'
+import { describe, expect, it } from 'vitest'
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../fixtures/app'
+import { signInThroughPage } from '../fixtures/browser'
+import { useAppAndBrowser } from '../fixtures/session'
 import { Client, signedInAdmin, userClient } from '../fixtures/client'
 
-let app: RunningApp
-let browser: Browser
-beforeAll(async () => {
-  ;[app, browser] = await Promise.all([startApp(), launchBrowser()])
-})
-afterAll(async () => {
-  await browser?.close()
-  await app?.stop()
-})
+const running = useAppAndBrowser()
 
 describe('admin area in the browser', () => {
   it('an admin changes a user’s role, revokes their sessions and reads both in the audit log', async () => {
-    const admin = await signedInAdmin(app.url)
+    const admin = await signedInAdmin(running.app.url)
     const target = await userClient(admin, 'requester', { orgs: ['acme'], name: 'Robin Requester' })
-    const page = await (await browser.newContext()).newPage()
-    await signInThroughPage(page, app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    const page = await (await running.browser.newContext()).newPage()
+    await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
 
     await page.getByRole('link', { name: 'Admin' }).click()
-    await page.waitForURL(`${app.url}/admin`)
+    await page.waitForURL(`${running.app.url}/admin`)
     await expect.poll(() => page.getByRole('heading', { name: 'Median first response' }).count()).toBe(1)
 
     await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click()
@@ -50,21 +41,21 @@ describe('admin area in the browser', () => {
   })
 
   it('an agent shares a ticket and the link shows it without signing in, then stops working once revoked', async () => {
-    const admin = await signedInAdmin(app.url)
+    const admin = await signedInAdmin(running.app.url)
     const requester = await userClient(admin, 'requester', { orgs: ['acme'] })
     const agentLogin = { email: 'sam@example.test', password: 'sam-long-password' }
     await admin.post('/api/admin/users', { ...agentLogin, name: 'Sam Agent', role: 'agent', orgs: ['acme'] })
     const ticket = (await requester.post('/api/tickets', { title: 'Share me', body: 'Please look' })).body
-    await new Client(app.url).signIn(agentLogin.email, agentLogin.password).then(a => a.post(`/api/tickets/${ticket.id}/comments`, { body: 'hidden-note-x', internal: true }))
+    await new Client(running.app.url).signIn(agentLogin.email, agentLogin.password).then(a => a.post(`/api/tickets/${ticket.id}/comments`, { body: 'hidden-note-x', internal: true }))
 
-    const page = await (await browser.newContext()).newPage()
-    await signInThroughPage(page, app.url, agentLogin.email, agentLogin.password)
-    await page.goto(`${app.url}/tickets/${ticket.number}`)
+    const page = await (await running.browser.newContext()).newPage()
+    await signInThroughPage(page, running.app.url, agentLogin.email, agentLogin.password)
+    await page.goto(`${running.app.url}/tickets/${ticket.number}`)
     await page.getByRole('button', { name: 'Create link' }).click()
     const url = await page.getByTestId('share-url').inputValue()
     expect(url).toContain('/s/')
 
-    const visitor = await (await browser.newContext()).newPage()
+    const visitor = await (await running.browser.newContext()).newPage()
     const response = await visitor.goto(url)
     expect(response!.status()).toBe(200)
     await expect.poll(() => visitor.getByRole('heading', { level: 1 }).textContent()).toContain('Share me')

@@ -1,24 +1,15 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningApp } from '../fixtures/app'
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startApp } from '../fixtures/app'
-import { launchBrowser, signInThroughPage } from '../fixtures/browser'
+import { describe, expect, it } from 'vitest'
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../fixtures/app'
+import { signInThroughPage } from '../fixtures/browser'
+import { useAppAndBrowser } from '../fixtures/session'
 
-let app: RunningApp
-let browser: Browser
-beforeAll(async () => {
-  ;[app, browser] = await Promise.all([startApp(), launchBrowser()])
-})
-afterAll(async () => {
-  await browser?.close()
-  await app?.stop()
-})
+const running = useAppAndBrowser()
 
 describe('browser-facing protection', () => {
   it('runs the app under its Content-Security-Policy without a single violation', async () => {
-    const context = await browser.newContext()
+    const context = await running.browser.newContext()
     const page = await context.newPage()
     const problems: string[] = []
     page.on('console', (m) => {
@@ -28,10 +19,10 @@ describe('browser-facing protection', () => {
     await page.addInitScript(() => {
       document.addEventListener('securitypolicyviolation', e => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber} ${e.sample}`))
     })
-    const first = await page.goto(`${app.url}/login`)
+    const first = await page.goto(`${running.app.url}/login`)
     expect(first!.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-/)
-    await signInThroughPage(page, app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await page.goto(`${app.url}/tickets/new`)
+    await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await page.goto(`${running.app.url}/tickets/new`)
     await page.getByLabel('Subject').fill('CSP check')
     await page.getByLabel('Description').fill('Hydrated and working.')
     await page.getByRole('button', { name: 'Create ticket' }).click()
@@ -53,21 +44,21 @@ describe('browser-facing protection', () => {
   it('refuses a form that another site posts with the signed-in user’s cookie', async () => {
     // Another origin on the same site (cookies with SameSite=Lax still go along).
     const attacker = createServer((_, res) => {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><form id="f" method="POST" action="${app.url}/api/tickets">
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><form id="f" method="POST" action="${running.app.url}/api/tickets">
         <input name="title" value="Forged ticket"><input name="body" value="posted from another origin"></form>
         <script>document.getElementById('f').submit()</script>`)
     })
     await new Promise<void>(resolve => attacker.listen(0, '127.0.0.1', resolve))
     try {
-      const context = await browser.newContext()
+      const context = await running.browser.newContext()
       const page = await context.newPage()
-      await signInThroughPage(page, app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-      const answer = page.waitForResponse(r => r.url() === `${app.url}/api/tickets` && r.request().method() === 'POST')
+      await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+      const answer = page.waitForResponse(r => r.url() === `${running.app.url}/api/tickets` && r.request().method() === 'POST')
       await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`)
       const res = await answer
       expect(res.request().headers().cookie ?? (await res.request().allHeaders()).cookie).toMatch(/hd_auth=/)
       expect(res.status()).toBe(403)
-      const list = await page.request.get(`${app.url}/api/tickets?q=Forged`)
+      const list = await page.request.get(`${running.app.url}/api/tickets?q=Forged`)
       expect((await list.json()).data).toEqual([])
       await context.close()
     }

@@ -1,32 +1,23 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningApp } from '../fixtures/app'
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startApp } from '../fixtures/app'
-import { launchBrowser, signInThroughPage } from '../fixtures/browser'
+import { describe, expect, it } from 'vitest'
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../fixtures/app'
+import { signInThroughPage } from '../fixtures/browser'
+import { useAppAndBrowser } from '../fixtures/session'
 import { signedInAdmin } from '../fixtures/client'
 
-let app: RunningApp
-let browser: Browser
-beforeAll(async () => {
-  ;[app, browser] = await Promise.all([startApp(), launchBrowser()])
-})
-afterAll(async () => {
-  await browser?.close()
-  await app?.stop()
-})
+const running = useAppAndBrowser()
 
 describe('in the browser', () => {
   it('a requester signs in, opens a ticket, replies and sees the agent’s answer but not the internal note', async () => {
-    const admin = await signedInAdmin(app.url)
+    const admin = await signedInAdmin(running.app.url)
     const requester = { email: 'rita@example.test', password: 'rita-long-password' }
     await admin.post('/api/admin/users', { ...requester, name: 'Rita Requester', role: 'requester', orgs: ['acme'] })
     const agentLogin = { email: 'andy@example.test', password: 'andy-long-password' }
     await admin.post('/api/admin/users', { ...agentLogin, name: 'Andy Agent', role: 'agent', orgs: ['acme'] })
 
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } })
+    const context = await running.browser.newContext({ viewport: { width: 390, height: 844 } })
     const page = await context.newPage()
     // Signed out, a deep link goes through sign-in and back to where it pointed.
-    await page.goto(`${app.url}/tickets/new`)
+    await page.goto(`${running.app.url}/tickets/new`)
     await page.waitForURL(/\/login\?redirect=/)
     await page.getByLabel('Email').fill(requester.email)
     await page.getByLabel('Password').fill('wrong-password')
@@ -34,7 +25,7 @@ describe('in the browser', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong email or password')
     await page.getByLabel('Password').fill(requester.password)
     await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.waitForURL(`${app.url}/tickets/new`)
+    await page.waitForURL(`${running.app.url}/tickets/new`)
 
     await page.getByLabel('Subject').fill('Cannot print from the 3rd floor')
     await page.getByLabel('Description').fill('The printer shows error E42.')
@@ -47,10 +38,10 @@ describe('in the browser', () => {
     await page.getByRole('button', { name: 'Send reply' }).click()
     await expect.poll(() => page.getByTestId('thread').textContent()).toContain('It also happens with colour prints.')
 
-    // An agent answers and leaves an internal note, in their own browser.
-    const agentContext = await browser.newContext()
+    // An agent answers and leaves an internal note, in their own running.browser.
+    const agentContext = await running.browser.newContext()
     const agentPage = await agentContext.newPage()
-    await signInThroughPage(agentPage, app.url, agentLogin.email, agentLogin.password)
+    await signInThroughPage(agentPage, running.app.url, agentLogin.email, agentLogin.password)
     await agentPage.getByRole('link', { name: /Cannot print from the 3rd floor/ }).click()
     await agentPage.getByLabel('Reply').fill('Replacing the toner now.')
     await agentPage.getByRole('button', { name: 'Send reply' }).click()
@@ -69,9 +60,9 @@ describe('in the browser', () => {
     expect(await page.getByTestId('ticket-status').textContent()).toContain('Pending')
 
     // The list shows the ticket; the requester marks it resolved from the ticket page.
-    await page.goto(`${app.url}/`)
+    await page.goto(`${running.app.url}/`)
     await expect.poll(() => page.getByTestId('ticket-list').textContent()).toContain(`#${number}`)
-    await page.goto(`${app.url}/tickets/${number}`)
+    await page.goto(`${running.app.url}/tickets/${number}`)
     await page.getByRole('button', { name: 'Mark as resolved' }).click()
     await expect.poll(() => page.getByTestId('ticket-status').textContent()).toContain('Resolved')
     await context.close()
@@ -79,10 +70,10 @@ describe('in the browser', () => {
   })
 
   it('shows a designed empty state and the admin’s users page', async () => {
-    const context = await browser.newContext()
+    const context = await running.browser.newContext()
     const page = await context.newPage()
-    await signInThroughPage(page, app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await page.goto(`${app.url}/?q=nothing-matches-this`)
+    await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await page.goto(`${running.app.url}/?q=nothing-matches-this`)
     await expect.poll(() => page.getByRole('heading', { name: 'No tickets match' }).count()).toBe(1)
     await page.getByRole('link', { name: 'Admin' }).click()
     await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click()
@@ -97,13 +88,13 @@ describe('in the browser', () => {
   })
 
   it('takes a user whose sessions were revoked back to sign-in, and then to the page they were on', async () => {
-    const admin = await signedInAdmin(app.url)
+    const admin = await signedInAdmin(running.app.url)
     const login = { email: 'rex@example.test', password: 'rex-long-password' }
     const created = await admin.post('/api/admin/users', { ...login, name: 'Rex Requester', role: 'requester' })
-    const context = await browser.newContext()
+    const context = await running.browser.newContext()
     const page = await context.newPage()
-    await signInThroughPage(page, app.url, login.email, login.password)
-    await page.goto(`${app.url}/tickets/new`)
+    await signInThroughPage(page, running.app.url, login.email, login.password)
+    await page.goto(`${running.app.url}/tickets/new`)
     await page.getByLabel('Subject').fill('Monitor flickers')
     expect((await admin.delete(`/api/admin/users/${created.body.id}/sessions`)).status).toBe(204)
     await page.getByLabel('Description').fill('Only on Mondays.')
@@ -112,7 +103,7 @@ describe('in the browser', () => {
     await page.getByLabel('Email').fill(login.email)
     await page.getByLabel('Password').fill(login.password)
     await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.waitForURL(`${app.url}/tickets/new`)
+    await page.waitForURL(`${running.app.url}/tickets/new`)
     await context.close()
   })
 })

@@ -29,7 +29,7 @@ beforeAll(async () => {
   }
   // Both sit behind a proxy on loopback, so X-Forwarded-For names the client.
   first = await startApp({ ...shared, TRUSTED_PROXIES: '127.0.0.1' })
-  second = await startApp({ ...shared, TRUSTED_PROXIES: '127.0.0.0/8', DATABASE_URL: first.databaseUrl })
+  second = await startApp({ ...shared, TRUSTED_PROXIES: '127.0.0.0/8', ...first.databaseEnv })
   // Signed in once: sign-ins from this address count against RATE_LIMIT_LOGIN too.
   admin = await signedInAdmin(first.url)
 })

@@ -179,7 +179,7 @@ describe('operations', () => {
   })
 
   it('reports Redis in readiness, and 503 when it is unreachable', async () => {
-    expect(await (await fetch(`${first.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { db: 'ok', redis: 'ok', storage: 'skipped' } })
+    expect(await (await fetch(`${first.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { db: 'ok', redis: 'ok', storage: 'ok' } })
     const broken = await startApp({ REDIS_URL: 'redis://127.0.0.1:1' }, { readyPath: '/healthz' })
     try {
       const res = await fetch(`${broken.url}/readyz`)

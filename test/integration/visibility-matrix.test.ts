@@ -72,6 +72,8 @@ const routes = [
   { name: 'GET ticket by number', call: (c: Client, _id: string, n: number) => c.get(`/api/tickets/${n}`), ok: 200 },
   { name: 'GET comments', call: (c: Client, id: string) => c.get(`/api/tickets/${id}/comments`), ok: 200 },
   { name: 'GET history', call: (c: Client, id: string) => c.get(`/api/tickets/${id}/events`), ok: 200 },
+  { name: 'GET attachments', call: (c: Client, id: string) => c.get(`/api/tickets/${id}/attachments`), ok: 200 },
+  { name: 'presign attachment', call: (c: Client, id: string) => c.post(`/api/tickets/${id}/attachments/presign`, { filename: 'matrix.txt', contentType: 'text/plain', size: 5 }), ok: 201 },
   { name: 'POST comment', call: (c: Client, id: string) => c.post(`/api/tickets/${id}/comments`, { body: 'matrix reply' }), ok: 201 },
 ]
 

@@ -43,9 +43,12 @@ function toAttachment(row: AttachmentSelection): Attachment {
   return { ...row, createdAt: row.createdAt.toISOString() }
 }
 
+/** A file on the ticket itself or on a public reply (not on an internal note). */
+const publicFile = () => or(isNull(attachments.commentId), eq(comments.internal, false))
+
 /** An attachment shares the visibility of its ticket and, on an internal note, of the note. */
 function attachmentVisibility(principal: Principal): SQL {
-  return and(ticketVisibility(principal), canSeeInternalNotes(principal) ? undefined : or(isNull(attachments.commentId), eq(comments.internal, false)))!
+  return and(ticketVisibility(principal), canSeeInternalNotes(principal) ? undefined : publicFile())!
 }
 
 function selectVisible(db: Database, principal: Principal, where: SQL | undefined) {
@@ -212,6 +215,20 @@ export async function listAttachments(principal: Principal, id: string, query: T
 export async function openDownload(principal: Principal, id: string, attId: string) {
   const row = await asPrincipal(principal, async tx => findAttachment(tx, principal, await visibleTicketId(tx, principal, id), attId))
   if (row.state !== 'ready') throw attachmentNotFound()
+  return openFile(row)
+}
+
+/** The files a share link shows: ready, and never one on an internal note. */
+export function sharedAttachments(tx: Database, ticketId: string, attId?: string) {
+  return tx.select({ ...columns, key: attachments.key }).from(attachments)
+    .innerJoin(users, eq(users.id, attachments.uploadedBy))
+    .leftJoin(comments, eq(comments.id, attachments.commentId))
+    .where(and(eq(attachments.ticketId, ticketId), eq(attachments.state, 'ready'), publicFile(), attId ? eq(attachments.id, attId) : undefined))
+    .orderBy(asc(attachments.createdAt), asc(attachments.id))
+}
+
+/** A download of a file found by `sharedAttachments`, like any other download. */
+export async function openFile(row: { key: string, filename: string, contentType: string }) {
   const storage = await useStorage()
   const download = await storage.download(row.key, { expiresIn: useConfig().DOWNLOAD_URL_TTL })
   return { ...download, contentDisposition: contentDisposition(row.filename), contentType: row.contentType }

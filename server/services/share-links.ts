@@ -6,8 +6,10 @@ import { z } from 'zod'
 import { isStaff } from '../../shared/utils/roles'
 import { comments, shareLinks, tickets, users } from '../db/schema'
 import { useConfig } from '../utils/config'
+import type { Database } from '../db/client'
 import type { Principal } from '../utils/principal'
 import { audit } from './audit'
+import { openFile, sharedAttachments } from './attachments'
 import { visibleTicketId } from './tickets'
 import { asPrincipal, asSystem } from './visibility'
 
@@ -60,25 +62,46 @@ export async function revokeShareLink(event: H3Event, principal: Principal, id: 
   await audit(event, { action: 'share_link_revoked', actorId: principal.userId, target: { type: 'ticket', id: revoked[0]!.ticketId }, details: { shareId } })
 }
 
-/** What a share link shows: the ticket and its public replies — never internal notes. 404 once revoked or expired. */
+/** The link a token names while it is valid (not revoked, not expired). */
+async function validLink(tx: Database, token: string) {
+  if (!/^[\w-]{20,100}$/.test(token)) return undefined
+  const [link] = await tx.select({ id: shareLinks.id, ticketId: shareLinks.ticketId, expiresAt: shareLinks.expiresAt }).from(shareLinks)
+    .where(and(eq(shareLinks.tokenHash, hash(token)), isNull(shareLinks.revokedAt), gt(shareLinks.expiresAt, new Date())))
+  return link
+}
+
+/** What a share link shows: the ticket, its public replies and their files — never internal notes. 404 once revoked or expired. */
 export async function readSharedTicket(event: H3Event, token: string) {
-  if (!/^[\w-]{20,100}$/.test(token)) throw notFound()
   const shared = await asSystem(async (tx) => {
-    const [link] = await tx.select({ id: shareLinks.id, ticketId: shareLinks.ticketId, expiresAt: shareLinks.expiresAt }).from(shareLinks)
-      .where(and(eq(shareLinks.tokenHash, hash(token)), isNull(shareLinks.revokedAt), gt(shareLinks.expiresAt, new Date())))
+    const link = await validLink(tx, token)
     if (!link) return null
     const [ticket] = await tx.select({ number: tickets.number, title: tickets.title, body: tickets.body, status: tickets.status, createdAt: tickets.createdAt })
       .from(tickets).where(eq(tickets.id, link.ticketId))
     const thread = await tx.select({ id: comments.id, body: comments.body, author: users.name, createdAt: comments.createdAt })
       .from(comments).innerJoin(users, eq(users.id, comments.authorId))
       .where(and(eq(comments.ticketId, link.ticketId), eq(comments.internal, false))).orderBy(asc(comments.seq))
-    return { link, ticket: ticket!, thread }
+    const files = await sharedAttachments(tx, link.ticketId)
+    return { link, ticket: ticket!, thread, files }
   })
   if (!shared) throw notFound()
   await audit(event, { action: 'share_link_used', target: { type: 'ticket', id: shared.link.ticketId }, details: { shareId: shared.link.id } })
   return {
     ticket: { ...shared.ticket, createdAt: shared.ticket.createdAt.toISOString() },
     comments: shared.thread.map(c => ({ ...c, createdAt: c.createdAt.toISOString() })),
+    attachments: shared.files.map(f => ({ id: f.id, filename: f.filename, size: f.size, contentType: f.contentType, commentId: f.commentId })),
     expiresAt: shared.link.expiresAt.toISOString(),
   }
+}
+
+/** A file of a shared ticket, downloadable through the link while it is valid. */
+export async function openSharedAttachment(event: H3Event, token: string, attId: string) {
+  if (!z.uuid().safeParse(attId).success) throw notFound()
+  const found = await asSystem(async (tx) => {
+    const link = await validLink(tx, token)
+    const [file] = link ? await sharedAttachments(tx, link.ticketId, attId) : []
+    return link && file ? { link, file } : null
+  })
+  if (!found) throw notFound()
+  await audit(event, { action: 'share_link_used', target: { type: 'ticket', id: found.link.ticketId }, details: { shareId: found.link.id, attachmentId: attId } })
+  return openFile(found.file)
 }

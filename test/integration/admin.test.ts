@@ -136,8 +136,29 @@ describe('share links', () => {
     expect(html).toContain('Public: ordering toner')
     expect(html).not.toContain('SECRET-NOTE-91')
 
+    // Files on the ticket and on public replies download through the link; a note's files never do.
+    const upload = async (name: string, text: string, commentId?: string) => {
+      const form = new FormData()
+      if (commentId) form.append('commentId', commentId)
+      form.append('file', new Blob([text], { type: 'text/plain' }), name)
+      const res = await fetch(`${app.url}/api/tickets/${ticket.id}/attachments`, { method: 'POST', body: form, headers: { cookie: agent.cookie, origin: app.url } })
+      expect(res.status).toBe(201)
+      return (await res.json()).id as string
+    }
+    const comments = (await agent.get(`/api/tickets/${ticket.id}/comments`)).body.data as { id: string, internal: boolean }[]
+    const publicFile = await upload('toner-order.txt', 'order #55')
+    const noteFile = await upload('vendor-prices.txt', 'SECRET-PRICE-LIST', comments.find(c => c.internal)!.id)
+    const withFiles = await new Client(app.url).get(`/api/share/${token}`)
+    expect(withFiles.body.attachments.map((a: { filename: string }) => a.filename)).toEqual(['toner-order.txt'])
+    const download = await fetch(`${app.url}/api/share/${token}/attachments/${publicFile}`)
+    expect(download.status).toBe(200)
+    expect(await download.text()).toBe('order #55')
+    expect(download.headers.get('content-disposition')).toContain('toner-order.txt')
+    expect((await fetch(`${app.url}/api/share/${token}/attachments/${noteFile}`)).status).toBe(404)
+    expect(await (await fetch(`${app.url}/s/${token}`)).text()).toContain('toner-order.txt')
+
     const uses = await auditOf(`action=share_link_used&target=${ticket.id}`)
-    expect(uses.length).toBeGreaterThanOrEqual(2)
+    expect(uses.length).toBeGreaterThanOrEqual(3)
     expect((await auditOf(`action=share_link_created&target=${ticket.id}`))[0]!.actor!.id).toBe(agent.user.id)
   })
 
@@ -160,6 +181,7 @@ describe('share links', () => {
     expect((await agent.delete(`/api/tickets/${ticket.id}/share/${revoked.body.id}`)).status).toBe(404)
     const token = (url: string) => url.split('/s/')[1]
     expect((await new Client(app.url).get(`/api/share/${token(revoked.body.url)}`)).status).toBe(404)
+    expect((await fetch(`${app.url}/api/share/${token(revoked.body.url)}/attachments/00000000-0000-0000-0000-000000000000`)).status).toBe(404)
     expect((await fetch(`${app.url}/s/${token(revoked.body.url)}`)).status).toBe(404)
 
     // Time passes: the operator's clock is simulated by moving the expiry into the past.

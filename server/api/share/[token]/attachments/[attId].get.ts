@@ -1,0 +1,7 @@
+import { openSharedAttachment } from '../../../../services/share-links'
+import { sendDownload } from '../../../../utils/download'
+
+/** A file of a shared ticket, for anyone holding a valid link. */
+export default defineEventHandler(async (event) => {
+  return sendDownload(event, await openSharedAttachment(event, getRouterParam(event, 'token')!, getRouterParam(event, 'attId')!))
+})

@@ -7,6 +7,7 @@ import { useDb } from '../db/client'
 import type { Database } from '../db/client'
 import { orgs, userOrgs, users } from '../db/schema'
 import type { UserRow } from '../db/schema'
+import { useConfig } from '../utils/config'
 import { decodeCursor, pageOf } from '../utils/cursor'
 import { hashPassword, verifyPassword } from '../utils/password'
 import { primaryRole } from '../../shared/utils/roles'
@@ -204,6 +205,11 @@ const notFoundUser = () => createError({ statusCode: 404, statusMessage: 'Not Fo
 export async function updateUser(event: H3Event, actorId: string, userId: string, patch: UserUpdate): Promise<AdminUser> {
   const before = await findUserWithOrgs(userId)
   if (!before) throw notFoundUser()
+  const managedByIdp = (['role', 'flags', 'orgs'] as const).filter(field => patch[field] !== undefined)
+  if (useConfig().AUTH_MODE === 'oidc' && before.subject && managedByIdp.length) {
+    // The next sign-in or renewal would undo the change: say so instead of pretending.
+    throw createError({ statusCode: 400, statusMessage: 'Invalid input', message: 'Roles and organisations come from the identity provider’s groups; change them there.', data: { issues: managedByIdp.map(field => ({ field, problem: 'managed by the identity provider' })) } })
+  }
   const role = patch.role ?? primaryRole(before.roles)
   const flags = patch.flags ?? before.roles.filter(r => (visibilityFlags as readonly string[]).includes(r))
   const roles = [...((staffRoles as readonly string[]).includes(role) ? [role] : []), ...flags]

@@ -221,6 +221,20 @@ describe('ending sessions', () => {
     expect((await fresh.get('/api/me')).status).toBe(200)
   })
 
+  it('leaves roles to the IdP, and a deactivated user’s sessions end at once', async () => {
+    const admin = await signedIn(['helpdesk-admins'])
+    const target = await signedIn(['helpdesk-agents', 'helpdesk-org-acme'])
+    const { id } = (await target.client.get('/api/me')).body
+    const promote = await admin.client.patch(`/api/admin/users/${id}`, { role: 'admin' })
+    expect(promote.status).toBe(400)
+    expect(promote.body.message).toMatch(/identity provider/)
+    expect((await target.client.get('/api/me')).body.roles).toEqual(['agent'])
+
+    expect((await admin.client.patch(`/api/admin/users/${id}`, { active: false })).status).toBe(200)
+    expect((await target.client.get('/api/me')).status).toBe(401)
+    expect(await redis.exists(target.key)).toBe(0)
+  })
+
   it('signs out here and at the IdP: Redis entry gone, and the IdP asks for the login again', async () => {
     const { client, key } = await signedIn(['helpdesk-agents'])
     const out = await client.get('/auth/oidc/logout')

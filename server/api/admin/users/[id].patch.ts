@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { userUpdateSchema } from '../../../../shared/types/user'
+import { endSessionsOf } from '../../../services/oidc-sessions'
 import { updateUser } from '../../../services/users'
 import { requirePrincipal } from '../../../utils/principal'
 import { readInput, readParamsInput } from '../../../utils/validation'
@@ -8,5 +9,8 @@ export default defineEventHandler(async (event) => {
   const admin = await requirePrincipal(event, { role: 'admin' })
   const { id } = readParamsInput(event, z.object({ id: z.uuid() }))
   const patch = await readInput(event, userUpdateSchema)
-  return updateUser(event, admin.userId, id, patch)
+  const user = await updateUser(event, admin.userId, id, patch)
+  // A deactivated user's server-side sign-in sessions go at once, not when they expire.
+  if (patch.active === false) await endSessionsOf(id)
+  return user
 })

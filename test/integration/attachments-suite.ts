@@ -197,7 +197,8 @@ export function attachmentSuite(backend: Backend) {
       expect(sha(await final.arrayBuffer())).toBe(sha(bytes))
     })
 
-    it.runIf(backend === 'local')('leaves no partial file behind when the client goes away mid-upload', async () => {
+    // Only the local backend keeps partial files on this machine's disk; S3 multipart aborts on its side.
+    if (backend === 'local') it('leaves no partial file behind when the client goes away mid-upload', async () => {
       const ticket = await openTicket()
       const boundary = 'interrupted-upload'
       const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.zip"\r\nContent-Type: application/zip\r\n\r\n`

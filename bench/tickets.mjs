@@ -31,7 +31,7 @@ const app = spawn(process.execPath, ['.output/server/index.mjs'], {
   env: {
     PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir,
     DATABASE_URL: appUrl.toString(), DATABASE_MIGRATION_URL: ownerUrl.toString(), PUBLIC_URL: `http://127.0.0.1:${port}`,
-    AUTH_LOCAL_SECRET: randomBytes(32).toString('hex'), ADMIN_EMAIL: 'admin@bench.test', ADMIN_PASSWORD: adminPassword,
+    AUTH_LOCAL_SECRET: randomBytes(32).toString('hex'), SETTINGS_ENCRYPTION_KEY: randomBytes(32).toString('hex'), ADMIN_EMAIL: 'admin@bench.test', ADMIN_PASSWORD: adminPassword,
     LOG_LEVEL: 'warn', RATE_LIMIT_LOGIN: 'off',
   },
   stdio: ['ignore', 'inherit', 'inherit'],

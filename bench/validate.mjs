@@ -46,7 +46,7 @@ const app = spawn(process.execPath, ['.output/server/index.mjs'], {
   env: {
     PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir,
     DATABASE_URL: dbUrl.toString(), PUBLIC_URL: `http://127.0.0.1:${port}`, AUTH_LOCAL_SECRET: randomBytes(32).toString('hex'),
-    ADMIN_PASSWORD: randomBytes(12).toString('hex'), LOG_LEVEL: 'warn', DATABASE_ALLOW_RLS_BYPASS: 'true',
+    ADMIN_PASSWORD: randomBytes(12).toString('hex'), LOG_LEVEL: 'warn', DATABASE_ALLOW_RLS_BYPASS: 'true', SETTINGS_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     OIDC_ISSUER: issuer, OIDC_JWKS_URL: `${issuer}/jwks`, OIDC_AUDIENCE: 'helpdesk-api', JWKS_MIN_REFETCH_SECONDS: '1',
   },
   stdio: ['ignore', 'inherit', 'inherit'],

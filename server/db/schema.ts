@@ -19,15 +19,17 @@ const timestamps = {
  * context nothing is visible. Kept in step with `ticketVisibility`; the matrix test checks both.
  */
 export type VisibilityMode = 'all' | 'staff' | 'assigned' | 'org' | 'own'
-const mode = sql`current_setting('app.mode', true)`
-const caller = sql`nullif(current_setting('app.user_id', true), '')::uuid`
-const callerOrgs = sql`string_to_array(nullif(current_setting('app.org_ids', true), ''), ',')::uuid[]`
+// Each setting is read in a scalar subquery, so PostgreSQL evaluates it once per query (an
+// InitPlan) instead of once per row: lists over many tickets stay as fast as without policies.
+const mode = sql`(select current_setting('app.mode', true))`
+const caller = sql`(select nullif(current_setting('app.user_id', true), '')::uuid)`
+const callerOrgs = sql`(select string_to_array(nullif(current_setting('app.org_ids', true), ''), ','))::uuid[]`
 const ticketVisibleToCaller = sql`(${mode} = 'all'
   or (${mode} in ('own', 'assigned', 'org', 'staff') and requester_id = ${caller})
   or (${mode} in ('assigned', 'staff') and assignee_id = ${caller})
   or (${mode} in ('org', 'staff') and org_id = any(${callerOrgs})))`
 const ofVisibleTicket = sql`exists (select 1 from tickets where tickets.id = ticket_id)`
-const staffCaller = sql`current_setting('app.staff', true) = 'on'`
+const staffCaller = sql`(select current_setting('app.staff', true)) = 'on'`
 
 export const ticketStatus = pgEnum('ticket_status', ticketStatuses)
 export const ticketPriority = pgEnum('ticket_priority', ticketPriorities)

@@ -1,9 +1,8 @@
 import { cp } from 'node:fs/promises'
 import { join } from 'node:path'
-import tailwindcss from '@tailwindcss/vite'
 
 export default defineNuxtConfig({
-  modules: ['@nuxt/eslint', 'nuxt-oidc-auth'],
+  modules: ['@nuxt/eslint', '@nuxt/ui', 'nuxt-oidc-auth'],
   // The design keeps Nuxt plugins in the top-level plugins/ folder.
   plugins: ['~~/plugins/api-recovery.client.ts'],
   devtools: { enabled: false },
@@ -21,6 +20,9 @@ export default defineNuxtConfig({
     },
   },
   css: ['~/assets/css/main.css'],
+  // @nuxt/ui brings Tailwind's Vite plugin. No web fonts and no icon fetched at run time:
+  // installations often have no internet, so the icon set is bundled from @iconify-json/lucide.
+  ui: { fonts: false },
   // AUTH_MODE is chosen at run time; the start-up plugin copies it here for the pages.
   runtimeConfig: { public: { authMode: 'local' } },
   // Share links carry their token in the address: never cache or index them (no-referrer: security headers).
@@ -34,10 +36,15 @@ export default defineNuxtConfig({
       },
     },
   },
-  vite: { plugins: [tailwindcss()] },
   typescript: { strict: true },
   telemetry: false,
   eslint: { config: { stylistic: true } },
+  icon: {
+    provider: 'server',
+    fallbackToApi: false,
+    serverBundle: { collections: ['lucide'] },
+    clientBundle: { scan: true },
+  },
   // One build serves both modes: in AUTH_MODE=local the module's routes answer 404
   // (server/middleware/2.oidc.ts). The issuer's endpoints, the client and the redirect URIs
   // are filled in at run time from OIDC_* (server/utils/oidc-provider.ts); renewal, sign-out

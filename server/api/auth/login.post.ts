@@ -1,4 +1,4 @@
-import { loginSchema } from '../../../shared/types/user'
+import { loginSchema } from '#shared/types/user'
 import { audit } from '../../services/audit'
 import { authenticateLocal, findUserWithOrgs } from '../../services/users'
 import { toMe } from '../../services/me'

@@ -1,4 +1,4 @@
-import { ticketUpdateSchema } from '../../../shared/types/ticket'
+import { ticketUpdateSchema } from '#shared/types/ticket'
 import { updateTicket } from '../../services/tickets'
 import { requirePrincipal } from '../../utils/principal'
 import { readInput } from '../../utils/validation'

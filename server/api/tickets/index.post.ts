@@ -1,4 +1,4 @@
-import { ticketCreateSchema } from '../../../shared/types/ticket'
+import { ticketCreateSchema } from '#shared/types/ticket'
 import { createTicket } from '../../services/tickets'
 import { requirePrincipal } from '../../utils/principal'
 import { rateLimit } from '../../utils/rate-limit'

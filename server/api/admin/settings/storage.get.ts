@@ -1,5 +1,5 @@
-import { getStorageSettings } from '../../../services/storage-settings'
-import { requirePrincipal } from '../../../utils/principal'
+import { getStorageSettings } from '#server/services/storage-settings'
+import { requirePrincipal } from '#server/utils/principal'
 
 export default defineEventHandler(async (event) => {
   await requirePrincipal(event, { role: 'manager' })

@@ -1,8 +1,8 @@
-import { storageSettingsSchema } from '../../../../shared/types/attachment'
-import { audit } from '../../../services/audit'
-import { saveStorageSettings } from '../../../services/storage-settings'
-import { requirePrincipal } from '../../../utils/principal'
-import { readInput } from '../../../utils/validation'
+import { storageSettingsSchema } from '#shared/types/attachment'
+import { audit } from '#server/services/audit'
+import { saveStorageSettings } from '#server/services/storage-settings'
+import { requirePrincipal } from '#server/utils/principal'
+import { readInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event, { role: 'admin' })

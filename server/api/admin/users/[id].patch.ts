@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import { userUpdateSchema } from '../../../../shared/types/user'
-import { endSessionsOf } from '../../../services/oidc-sessions'
-import { updateUser } from '../../../services/users'
-import { requirePrincipal } from '../../../utils/principal'
-import { readInput, readParamsInput } from '../../../utils/validation'
+import { userUpdateSchema } from '#shared/types/user'
+import { endSessionsOf } from '#server/services/oidc-sessions'
+import { updateUser } from '#server/services/users'
+import { requirePrincipal } from '#server/utils/principal'
+import { readInput, readParamsInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const admin = await requirePrincipal(event, { role: 'admin' })

@@ -1,8 +1,8 @@
 import { z } from 'zod'
-import { listUsers } from '../../../services/users'
-import { useConfig } from '../../../utils/config'
-import { requirePrincipal } from '../../../utils/principal'
-import { readQueryInput } from '../../../utils/validation'
+import { listUsers } from '#server/services/users'
+import { useConfig } from '#server/utils/config'
+import { requirePrincipal } from '#server/utils/principal'
+import { readQueryInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   await requirePrincipal(event, { role: 'manager' })

@@ -1,8 +1,8 @@
-import { userCreateSchema } from '../../../../shared/types/user'
-import { audit } from '../../../services/audit'
-import { createUser, findUserWithOrgs, toAdminUser } from '../../../services/users'
-import { requirePrincipal } from '../../../utils/principal'
-import { readInput } from '../../../utils/validation'
+import { userCreateSchema } from '#shared/types/user'
+import { audit } from '#server/services/audit'
+import { createUser, findUserWithOrgs, toAdminUser } from '#server/services/users'
+import { requirePrincipal } from '#server/utils/principal'
+import { readInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const admin = await requirePrincipal(event, { role: 'admin' })

@@ -1,4 +1,4 @@
-import { readSharedTicket } from '../../../services/share-links'
+import { readSharedTicket } from '#server/services/share-links'
 
 /** The data behind the public page /s/:token; anyone holding a valid link may read it. */
 export default defineEventHandler(async (event) => {

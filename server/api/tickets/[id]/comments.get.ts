@@ -1,7 +1,7 @@
-import { listComments } from '../../../services/comments'
-import { threadQuerySchema } from '../../../services/tickets'
-import { requirePrincipal } from '../../../utils/principal'
-import { readQueryInput } from '../../../utils/validation'
+import { listComments } from '#server/services/comments'
+import { threadQuerySchema } from '#server/services/tickets'
+import { requirePrincipal } from '#server/utils/principal'
+import { readQueryInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event)

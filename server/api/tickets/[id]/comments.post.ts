@@ -1,7 +1,7 @@
-import { commentCreateSchema } from '../../../../shared/types/ticket'
-import { addComment } from '../../../services/comments'
-import { requirePrincipal } from '../../../utils/principal'
-import { readInput } from '../../../utils/validation'
+import { commentCreateSchema } from '#shared/types/ticket'
+import { addComment } from '#server/services/comments'
+import { requirePrincipal } from '#server/utils/principal'
+import { readInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event)

@@ -1,6 +1,6 @@
-import { listTicketEvents, threadQuerySchema } from '../../../services/tickets'
-import { requirePrincipal } from '../../../utils/principal'
-import { readQueryInput } from '../../../utils/validation'
+import { listTicketEvents, threadQuerySchema } from '#server/services/tickets'
+import { requirePrincipal } from '#server/utils/principal'
+import { readQueryInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event)

@@ -1,7 +1,7 @@
-import { storageSettingsSchema } from '../../../../../shared/types/attachment'
-import { testStorageSettings } from '../../../../services/storage-settings'
-import { requirePrincipal } from '../../../../utils/principal'
-import { readInput } from '../../../../utils/validation'
+import { storageSettingsSchema } from '#shared/types/attachment'
+import { testStorageSettings } from '#server/services/storage-settings'
+import { requirePrincipal } from '#server/utils/principal'
+import { readInput } from '#server/utils/validation'
 
 /** "Test connection": tries the settings in the form (not yet saved) and says what happened. */
 export default defineEventHandler(async (event) => {

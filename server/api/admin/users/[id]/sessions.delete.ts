@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { revokeUserSessions } from '../../../../services/sessions'
-import { requirePrincipal } from '../../../../utils/principal'
-import { readParamsInput } from '../../../../utils/validation'
+import { revokeUserSessions } from '#server/services/sessions'
+import { requirePrincipal } from '#server/utils/principal'
+import { readParamsInput } from '#server/utils/validation'
 
 /** Signs a user out everywhere: every session issued until now is refused, in both modes. */
 export default defineEventHandler(async (event) => {

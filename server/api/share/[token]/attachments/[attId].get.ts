@@ -1,5 +1,5 @@
-import { openSharedAttachment } from '../../../../services/share-links'
-import { sendDownload } from '../../../../utils/download'
+import { openSharedAttachment } from '#server/services/share-links'
+import { sendDownload } from '#server/utils/download'
 
 /** A file of a shared ticket, for anyone holding a valid link. */
 export default defineEventHandler(async (event) => {

@@ -1,5 +1,5 @@
-import { deleteAttachment } from '../../../../services/attachments'
-import { requirePrincipal } from '../../../../utils/principal'
+import { deleteAttachment } from '#server/services/attachments'
+import { requirePrincipal } from '#server/utils/principal'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event)

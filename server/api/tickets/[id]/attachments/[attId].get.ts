@@ -1,6 +1,6 @@
-import { openDownload } from '../../../../services/attachments'
-import { sendDownload } from '../../../../utils/download'
-import { requirePrincipal } from '../../../../utils/principal'
+import { openDownload } from '#server/services/attachments'
+import { sendDownload } from '#server/utils/download'
+import { requirePrincipal } from '#server/utils/principal'
 
 /** The file, always as a download with its original name: a redirect to S3 or a stream from disk. */
 export default defineEventHandler(async (event) => {

@@ -1,7 +1,7 @@
-import { listAttachments } from '../../../../services/attachments'
-import { threadQuerySchema } from '../../../../services/tickets'
-import { requirePrincipal } from '../../../../utils/principal'
-import { readQueryInput } from '../../../../utils/validation'
+import { listAttachments } from '#server/services/attachments'
+import { threadQuerySchema } from '#server/services/tickets'
+import { requirePrincipal } from '#server/utils/principal'
+import { readQueryInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event)

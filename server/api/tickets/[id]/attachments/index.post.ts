@@ -1,6 +1,6 @@
-import { uploadDirect } from '../../../../services/attachments'
-import { requirePrincipal } from '../../../../utils/principal'
-import { rateLimit } from '../../../../utils/rate-limit'
+import { uploadDirect } from '#server/services/attachments'
+import { requirePrincipal } from '#server/utils/principal'
+import { rateLimit } from '#server/utils/rate-limit'
 
 /** Direct upload for API clients and the local store: multipart/form-data, field `file`, streamed to storage. */
 export default defineEventHandler(async (event) => {

@@ -1,8 +1,8 @@
-import { presignSchema } from '../../../../../shared/types/attachment'
-import { presignUpload } from '../../../../services/attachments'
-import { requirePrincipal } from '../../../../utils/principal'
-import { rateLimit } from '../../../../utils/rate-limit'
-import { readInput } from '../../../../utils/validation'
+import { presignSchema } from '#shared/types/attachment'
+import { presignUpload } from '#server/services/attachments'
+import { requirePrincipal } from '#server/utils/principal'
+import { rateLimit } from '#server/utils/rate-limit'
+import { readInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event)

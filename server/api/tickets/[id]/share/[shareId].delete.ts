@@ -1,5 +1,5 @@
-import { revokeShareLink } from '../../../../services/share-links'
-import { requirePrincipal } from '../../../../utils/principal'
+import { revokeShareLink } from '#server/services/share-links'
+import { requirePrincipal } from '#server/utils/principal'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event)

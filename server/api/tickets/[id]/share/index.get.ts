@@ -1,5 +1,5 @@
-import { listShareLinks } from '../../../../services/share-links'
-import { requirePrincipal } from '../../../../utils/principal'
+import { listShareLinks } from '#server/services/share-links'
+import { requirePrincipal } from '#server/utils/principal'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event, { role: 'agent' })

@@ -1,6 +1,6 @@
-import { createShareLink, shareCreateSchema } from '../../../../services/share-links'
-import { requirePrincipal } from '../../../../utils/principal'
-import { readInput } from '../../../../utils/validation'
+import { createShareLink, shareCreateSchema } from '#server/services/share-links'
+import { requirePrincipal } from '#server/utils/principal'
+import { readInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event)

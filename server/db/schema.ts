@@ -47,6 +47,8 @@ export const users = pgTable('users', {
   lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }),
   // Sessions issued before this instant are refused (revoke all sessions of a user).
   sessionsValidAfter: timestamp('sessions_valid_after', { withTimezone: true }),
+  // Set when mail to this address bounced: no notification is sent until an admin clears it.
+  emailBouncedAt: timestamp('email_bounced_at', { withTimezone: true, precision: 3 }),
   ...timestamps,
 })
 
@@ -54,6 +56,8 @@ export const orgs = pgTable('orgs', {
   id: uuid('id').primaryKey().defaultRandom(),
   slug: text('slug').notNull().unique(),
   name: text('name').notNull(),
+  // Lower-case mail domains (example.com): new requesters writing from one of them join this organisation.
+  emailDomains: text('email_domains').array().notNull().default(sql`'{}'::text[]`),
   ...timestamps,
 })
 

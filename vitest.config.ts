@@ -11,7 +11,12 @@ export default defineConfig({
   },
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        // nuxt-oidc-auth's runtime is run through Vite so its `#imports` resolves (test/unit/oidc-adapter.test.ts).
+        resolve: { alias: { '#imports': fileURLToPath(new URL('./test/unit/nuxt-imports.stub.ts', import.meta.url)) } },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], server: { deps: { inline: ['nuxt-oidc-auth'] } } },
+      },
       {
         // Each file boots the built server against its own fresh PostgreSQL database.
         test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 90_000 },

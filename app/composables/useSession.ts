@@ -29,9 +29,9 @@ export function useSession() {
 
   async function signOut() {
     me.value = null
-    // OIDC: the server ends its session and sends the browser to the IdP's end-session page.
-    if (oidc) return navigateTo('/auth/oidc/logout', { external: true })
-    await $fetch('/api/auth/logout', { method: 'POST' })
+    // OIDC: the server ends its session and names the IdP's end-session page to go to next.
+    const next = await $fetch<{ redirect: string } | null>('/api/auth/logout', { method: 'POST' })
+    if (next?.redirect) return navigateTo(next.redirect, { external: true })
     await navigateTo('/login')
   }
 

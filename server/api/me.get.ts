@@ -1,4 +1,4 @@
-import { toMe } from '../services/me'
-import { requirePrincipal } from '../utils/principal'
+import { toMe } from '#server/services/auth/me'
+import { requirePrincipal } from '#server/utils/principal'
 
 export default defineEventHandler(async event => toMe(await requirePrincipal(event, { scope: null })))

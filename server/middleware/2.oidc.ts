@@ -1,21 +1,27 @@
-import { beginSignIn, signOut } from '../services/oidc-sessions'
-import { useConfig } from '../utils/config'
-import { useIdentityProvider } from '../utils/oidc-provider'
+import { beginSignIn, refuseForeignCallback } from '#server/services/auth/oidc-sessions'
+import { applyModuleRuntimeConfig, moduleRoutes } from '#server/services/auth/oidc-adapter'
+import { useIdentityProvider } from '#server/services/auth/oidc-provider'
+import { useConfig } from '#server/utils/config'
 
 const notFound = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'Single sign-on is not enabled.' })
 
 /**
  * In front of nuxt-oidc-auth's routes (/auth/oidc/*, /api/_auth/*): absent in AUTH_MODE=local;
- * in AUTH_MODE=oidc the provider is discovered first, sign-in remembers where to return to,
- * and sign-out and renewal are the app's own (see server/services/oidc-sessions.ts).
+ * in AUTH_MODE=oidc only its login and callback run (renewal and sign-out are the app's own, see
+ * server/services/auth/oidc-sessions.ts), the provider is discovered first, sign-in remembers
+ * where to return to, and a callback that does not belong to this browser's sign-in stops here.
+ * Pages learn the sign-in mode from the request's runtime config.
  */
 export default defineEventHandler(async (event) => {
   const path = event.path.split('?')[0]!
-  if (!path.startsWith('/auth/oidc/') && !path.startsWith('/api/_auth/')) return
-  if (useConfig().AUTH_MODE !== 'oidc') throw notFound()
-  // The module's refresh endpoint renews without a lock and would race the server's renewal.
-  if (path === '/api/_auth/refresh') throw notFound()
+  const { AUTH_MODE } = useConfig()
+  if (!path.startsWith('/auth/oidc/') && !path.startsWith('/api/_auth/')) {
+    if (!path.startsWith('/api/') && !path.startsWith('/_nuxt/')) useRuntimeConfig(event).public.authMode = AUTH_MODE
+    return
+  }
+  if (AUTH_MODE !== 'oidc' || !moduleRoutes.has(path)) throw notFound()
+  applyModuleRuntimeConfig(event)
   await useIdentityProvider()
   if (path === '/auth/oidc/login') return beginSignIn(event)
-  if (path === '/auth/oidc/logout') return sendRedirect(event, await signOut(event), 302)
+  return refuseForeignCallback(event)
 })

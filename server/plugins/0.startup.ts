@@ -1,13 +1,14 @@
 import type { H3Event } from 'h3'
-import { closeDb, rowSecurityBypass, useDb } from '../db/client'
-import { ensureFirstAdmin } from '../services/users'
-import { ConfigError, embeddedDefaults, publicUrl, secureCookies, useConfig } from '../utils/config'
-import type { Config } from '../utils/config'
-import { useLogger } from '../utils/logger'
-import { provideOidcSecrets } from '../utils/oidc-secrets'
-import { closeSessionStore, mountSessionStore } from '../utils/session-store'
-import { httpDuration, httpRequests } from '../utils/metrics'
-import { closeRedis } from '../utils/redis'
+import { closeDb, rowSecurityBypass, useDb } from '#server/db/client'
+import { resolvePrincipal } from '#server/services/auth/resolve'
+import { closeSessionStore, mountSessionStore } from '#server/services/auth/session-store'
+import { ensureFirstAdmin } from '#server/services/users'
+import { ConfigError, embeddedDefaults, publicUrl, useConfig } from '#server/utils/config'
+import type { Config } from '#server/utils/config'
+import { useLogger } from '#server/utils/logger'
+import { httpDuration, httpRequests } from '#server/utils/metrics'
+import { usePrincipalResolver } from '#server/utils/principal'
+import { closeRedis } from '#server/utils/redis'
 
 /**
  * Start-up: check the configuration (fail fast, naming the variable), prepare sign-in, connect
@@ -40,7 +41,7 @@ export default defineNitroPlugin((nitroApp) => {
   const defaults = embeddedDefaults(config)
   if (defaults.length) log.warn({ defaults }, `using embedded defaults: ${defaults.join('; ')}`)
   mountSessionStore(config)
-  if (config.AUTH_MODE === 'oidc') prepareOidc(config)
+  usePrincipalResolver(resolvePrincipal)
 
   const url = publicUrl(config)
   useDb()
@@ -92,14 +93,3 @@ export default defineNitroPlugin((nitroApp) => {
     await Promise.all([closeDb(), closeRedis(), closeSessionStore()])
   })
 })
-
-/**
- * nuxt-oidc-auth and the pages read parts of their configuration from NUXT_* variables
- * (runtime config, read per request): derive them from the app's own settings.
- */
-function prepareOidc(config: Config) {
-  provideOidcSecrets(config)
-  process.env.NUXT_PUBLIC_AUTH_MODE = 'oidc'
-  process.env.NUXT_OIDC_SESSION_MAX_AGE = String(config.SESSION_MAX_AGE)
-  process.env.NUXT_OIDC_SESSION_COOKIE_SECURE = String(secureCookies(config))
-}

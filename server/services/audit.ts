@@ -1,11 +1,10 @@
 import { and, desc, eq, lt } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
-import type { H3Event } from 'h3'
-import { getRequestIP } from 'h3'
 import { z } from 'zod'
 import { useDb } from '../db/client'
 import { auditLog, users } from '../db/schema'
 import { cursorNumber, pageOf } from '../utils/cursor'
+import type { Actor } from '../utils/principal'
 
 export const auditActions = [
   'sign_in', 'sign_in_failed', 'sign_out', 'user_created', 'user_changed', 'sessions_revoked',
@@ -15,20 +14,22 @@ export type AuditAction = (typeof auditActions)[number]
 
 export interface AuditEntry {
   action: AuditAction
-  actorId?: string | null
   target?: { type: string, id: string }
   details?: Record<string, unknown>
 }
 
-/** The one place security events are written. */
-export async function audit(event: H3Event | null, entry: AuditEntry): Promise<void> {
+/**
+ * The one place security events are written, by services only: `actor` is who did it and from
+ * which client address (`actorOf(event, principal)` in the handler), null for the system itself.
+ */
+export async function audit(actor: Actor | null, entry: AuditEntry): Promise<void> {
   const db = await useDb()
   await db.insert(auditLog).values({
     action: entry.action,
-    actorId: entry.actorId ?? null,
+    actorId: actor?.actorId ?? null,
     targetType: entry.target?.type,
     targetId: entry.target?.id,
-    ip: event ? getRequestIP(event) ?? null : null,
+    ip: actor?.ip ?? null,
     details: entry.details ?? {},
   })
 }

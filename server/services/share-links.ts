@@ -1,13 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { and, asc, desc, eq, gt, isNull } from 'drizzle-orm'
-import type { H3Event } from 'h3'
-import { createError, getRequestURL } from 'h3'
+import { createError } from 'h3'
 import { z } from 'zod'
 import { isStaff } from '../../shared/utils/roles'
 import { comments, shareLinks, tickets, users } from '../db/schema'
-import { useConfig } from '../utils/config'
+import { publicUrl, useConfig } from '../utils/config'
 import type { Database } from '../db/client'
-import type { Principal } from '../utils/principal'
+import type { Actor, Principal } from '../utils/principal'
 import { audit } from './audit'
 import { openFile, sharedAttachments } from './attachments'
 import { visibleTicketId } from './tickets'
@@ -20,12 +19,8 @@ export const shareCreateSchema = z.object({
 const hash = (token: string) => createHash('sha256').update(token).digest('hex')
 const notFound = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'This link does not exist or has expired.' })
 
-function publicBase(event: H3Event): string {
-  return useConfig().PUBLIC_URL?.replace(/\/$/, '') ?? getRequestURL(event).origin
-}
-
 /** Agents and above share a read-only view of a ticket they can see; the token is shown once. */
-export async function createShareLink(event: H3Event, principal: Principal, id: string, input: z.infer<typeof shareCreateSchema>) {
+export async function createShareLink(actor: Actor, principal: Principal, id: string, input: z.infer<typeof shareCreateSchema>) {
   const token = randomBytes(32).toString('base64url')
   const expiresAt = new Date(Date.now() + input.expiresInDays * 86_400_000)
   const link = await asPrincipal(principal, async (tx) => {
@@ -34,8 +29,8 @@ export async function createShareLink(event: H3Event, principal: Principal, id: 
     const [row] = await tx.insert(shareLinks).values({ ticketId, tokenHash: hash(token), createdBy: principal.userId, expiresAt }).returning({ id: shareLinks.id })
     return { id: row!.id, ticketId }
   })
-  await audit(event, { action: 'share_link_created', actorId: principal.userId, target: { type: 'ticket', id: link.ticketId }, details: { shareId: link.id, expiresAt } })
-  return { id: link.id, url: `${publicBase(event)}/s/${token}`, expiresAt: expiresAt.toISOString() }
+  await audit(actor, { action: 'share_link_created', target: { type: 'ticket', id: link.ticketId }, details: { shareId: link.id, expiresAt } })
+  return { id: link.id, url: `${publicUrl(useConfig())}/s/${token}`, expiresAt: expiresAt.toISOString() }
 }
 
 export async function listShareLinks(principal: Principal, id: string) {
@@ -49,7 +44,7 @@ export async function listShareLinks(principal: Principal, id: string) {
   })
 }
 
-export async function revokeShareLink(event: H3Event, principal: Principal, id: string, shareId: string): Promise<void> {
+export async function revokeShareLink(actor: Actor, principal: Principal, id: string, shareId: string): Promise<void> {
   if (!z.uuid().safeParse(shareId).success) throw notFound()
   const revoked = await asPrincipal(principal, async (tx) => {
     const ticketId = await visibleTicketId(tx, principal, id)
@@ -59,7 +54,7 @@ export async function revokeShareLink(event: H3Event, principal: Principal, id: 
       .returning({ ticketId: shareLinks.ticketId })
   })
   if (!revoked.length) throw notFound()
-  await audit(event, { action: 'share_link_revoked', actorId: principal.userId, target: { type: 'ticket', id: revoked[0]!.ticketId }, details: { shareId } })
+  await audit(actor, { action: 'share_link_revoked', target: { type: 'ticket', id: revoked[0]!.ticketId }, details: { shareId } })
 }
 
 /** The link a token names while it is valid (not revoked, not expired). */
@@ -71,7 +66,7 @@ async function validLink(tx: Database, token: string) {
 }
 
 /** What a share link shows: the ticket, its public replies and their files — never internal notes. 404 once revoked or expired. */
-export async function readSharedTicket(event: H3Event, token: string) {
+export async function readSharedTicket(actor: Actor, token: string) {
   const shared = await asSystem(async (tx) => {
     const link = await validLink(tx, token)
     if (!link) return null
@@ -84,7 +79,7 @@ export async function readSharedTicket(event: H3Event, token: string) {
     return { link, ticket: ticket!, thread, files }
   })
   if (!shared) throw notFound()
-  await audit(event, { action: 'share_link_used', target: { type: 'ticket', id: shared.link.ticketId }, details: { shareId: shared.link.id } })
+  await audit(actor, { action: 'share_link_used', target: { type: 'ticket', id: shared.link.ticketId }, details: { shareId: shared.link.id } })
   return {
     ticket: { ...shared.ticket, createdAt: shared.ticket.createdAt.toISOString() },
     comments: shared.thread.map(c => ({ ...c, createdAt: c.createdAt.toISOString() })),
@@ -94,7 +89,7 @@ export async function readSharedTicket(event: H3Event, token: string) {
 }
 
 /** A file of a shared ticket, downloadable through the link while it is valid. */
-export async function openSharedAttachment(event: H3Event, token: string, attId: string) {
+export async function openSharedAttachment(actor: Actor, token: string, attId: string) {
   if (!z.uuid().safeParse(attId).success) throw notFound()
   const found = await asSystem(async (tx) => {
     const link = await validLink(tx, token)
@@ -102,6 +97,6 @@ export async function openSharedAttachment(event: H3Event, token: string, attId:
     return link && file ? { link, file } : null
   })
   if (!found) throw notFound()
-  await audit(event, { action: 'share_link_used', target: { type: 'ticket', id: found.link.ticketId }, details: { shareId: found.link.id, attachmentId: attId } })
+  await audit(actor, { action: 'share_link_used', target: { type: 'ticket', id: found.link.ticketId }, details: { shareId: found.link.id, attachmentId: attId } })
   return openFile(found.file)
 }

@@ -5,7 +5,8 @@ import { useDb } from '../db/client'
 import { settings } from '../db/schema'
 import type { Config } from '../utils/config'
 import { useConfig } from '../utils/config'
-import type { Principal } from '../utils/principal'
+import type { Actor } from '../utils/principal'
+import { audit } from './audit'
 import { decryptSecret, encryptSecret } from '../utils/settings-key'
 import type { Storage, StorageSettings } from '../utils/storage'
 import { createStorage } from '../utils/storage'
@@ -106,12 +107,14 @@ async function merged(input: StorageSettingsData): Promise<StoredStorageSettings
   return { ...fields, secretAccessKeyEncrypted: secretAccessKey ? await encryptSecret(secretAccessKey) : value.secretAccessKeyEncrypted }
 }
 
-export async function saveStorageSettings(principal: Principal, input: StorageSettingsData): Promise<StorageSettingsView> {
+export async function saveStorageSettings(actor: Actor, input: StorageSettingsData): Promise<StorageSettingsView> {
   const value = await merged(input)
   const db = await useDb()
-  await db.insert(settings).values({ key: settingsKey, value, updatedBy: principal.userId })
-    .onConflictDoUpdate({ target: settings.key, set: { value, updatedBy: principal.userId, updatedAt: sql`now()` } })
+  await db.insert(settings).values({ key: settingsKey, value, updatedBy: actor.actorId })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedBy: actor.actorId, updatedAt: sql`now()` } })
   cached = undefined
+  // Which values changed is not recorded: the secret must never reach the log.
+  await audit(actor, { action: 'settings_changed', target: { type: 'settings', id: 'storage' }, details: { backend: value.backend, secretChanged: !!input.secretAccessKey } })
   return getStorageSettings()
 }
 

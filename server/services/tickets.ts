@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { and, arrayOverlaps, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { staffRoles } from '#shared/types/user'
 import type { SQL } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import { createError } from 'h3'
@@ -134,7 +135,7 @@ export async function createTicket(principal: Principal, input: TicketCreate): P
 
 async function staffMember(db: Database, userId: string) {
   const [row] = await db.select({ id: users.id, name: users.name }).from(users)
-    .where(and(eq(users.id, userId), eq(users.active, true), sql`${users.roles} && array['admin','manager','agent']::text[]`))
+    .where(and(eq(users.id, userId), eq(users.active, true), arrayOverlaps(users.roles, [...staffRoles])))
   return row
 }
 

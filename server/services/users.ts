@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { and, asc, eq, gt, ilike, inArray, isNull, notInArray, or, sql } from 'drizzle-orm'
+import { and, arrayOverlaps, asc, eq, gt, ilike, inArray, isNull, notInArray, or, sql } from 'drizzle-orm'
 import { createError } from 'h3'
 import type { AdminUser, UserCreate, UserUpdate } from '../../shared/types/user'
 import { staffRoles, userCreateSchema, visibilityFlags } from '../../shared/types/user'
@@ -9,9 +9,9 @@ import { orgs, userOrgs, users } from '../db/schema'
 import type { UserRow } from '../db/schema'
 import { useConfig } from '../utils/config'
 import { decodeCursor, pageOf } from '../utils/cursor'
-import { hashPassword, verifyPassword } from '../utils/password'
+import { hashPassword, verifyPassword } from './auth/password'
 import { primaryRole } from '../../shared/utils/roles'
-import type { H3Event } from 'h3'
+import type { Actor } from '../utils/principal'
 import { audit } from './audit'
 
 export interface UserWithOrgs extends UserRow {
@@ -43,7 +43,8 @@ export async function ensureOrgs(db: Database, slugs: string[]): Promise<string[
   return rows.map(r => r.id)
 }
 
-export async function createUser(input: UserCreate): Promise<UserRow> {
+/** Creates a user; with an `actor` (an admin in the admin area) the creation is audited. */
+export async function createUser(input: UserCreate, actor?: Actor): Promise<UserRow> {
   const data = userCreateSchema.parse(input)
   const db = await useDb()
   const roles = [...(data.role === 'requester' ? [] : [data.role]), ...data.flags]
@@ -56,6 +57,9 @@ export async function createUser(input: UserCreate): Promise<UserRow> {
     if (!user) throw createError({ statusCode: 409, statusMessage: 'Email already in use', message: 'A user with this email already exists.' })
     const orgIds = await ensureOrgs(tx, data.orgs)
     if (orgIds.length) await tx.insert(userOrgs).values(orgIds.map(orgId => ({ userId: user.id, orgId })))
+    return user
+  }).then(async (user) => {
+    if (actor) await audit(actor, { action: 'user_created', target: { type: 'user', id: user.id }, details: { email: user.email, roles: user.roles } })
     return user
   })
 }
@@ -192,7 +196,7 @@ export async function listUsers(query: { q?: string, org?: string, cursor?: stri
 export async function listAssignableStaff(): Promise<{ id: string, name: string, email: string }[]> {
   const db = await useDb()
   return db.select({ id: users.id, name: users.name, email: users.email }).from(users)
-    .where(and(eq(users.active, true), sql`${users.roles} && array['admin','manager','agent']::text[]`))
+    .where(and(eq(users.active, true), arrayOverlaps(users.roles, [...staffRoles])))
     .orderBy(asc(users.name))
 }
 
@@ -202,7 +206,8 @@ const notFoundUser = () => createError({ statusCode: 404, statusMessage: 'Not Fo
  * An admin changes a user's role, visibility flags, organisations, name or active state.
  * Deactivating ends every session at once. Admins cannot lock themselves out.
  */
-export async function updateUser(event: H3Event, actorId: string, userId: string, patch: UserUpdate): Promise<AdminUser> {
+export async function updateUser(actor: Actor, userId: string, patch: UserUpdate): Promise<AdminUser> {
+  const actorId = actor.actorId
   const before = await findUserWithOrgs(userId)
   if (!before) throw notFoundUser()
   const managedByIdp = (['role', 'flags', 'orgs'] as const).filter(field => patch[field] !== undefined)
@@ -236,6 +241,6 @@ export async function updateUser(event: H3Event, actorId: string, userId: string
   const changes = Object.fromEntries((['name', 'roles', 'orgs', 'active'] as const)
     .filter(k => JSON.stringify(was[k]) !== JSON.stringify(after[k]))
     .map(k => [k, { from: was[k], to: after[k] }]))
-  if (Object.keys(changes).length) await audit(event, { action: 'user_changed', actorId, target: { type: 'user', id: userId }, details: changes })
+  if (Object.keys(changes).length) await audit(actor, { action: 'user_changed', target: { type: 'user', id: userId }, details: changes })
   return after
 }

@@ -137,17 +137,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; '))
   }
   const config = { ...parsed.data, production: parsed.data.NODE_ENV === 'production' }
+  const signIn = signInProblems(config)
   if (config.production) {
-    const problems: string[] = []
+    const problems: string[] = [...signIn]
     if (config.AUTH_MODE === 'local' && !config.AUTH_LOCAL_SECRET) problems.push('AUTH_LOCAL_SECRET is required when AUTH_MODE=local')
     if (!config.DATABASE_URL) problems.push('DATABASE_URL is required (the embedded database is for trying Helpdesk out)')
     if (!config.PUBLIC_URL) problems.push('PUBLIC_URL is required (links and cookies depend on it)')
     if (!config.SETTINGS_ENCRYPTION_KEY) problems.push('SETTINGS_ENCRYPTION_KEY is required (stored secrets are encrypted with it; every replica needs the same one)')
     if (config.UPLOAD_URL_TTL > config.PENDING_UPLOAD_MAX_AGE) problems.push('PENDING_UPLOAD_MAX_AGE must not be shorter than UPLOAD_URL_TTL (uploads in flight would be removed)')
     if (config.AUTH_MODE === 'oidc') {
-      for (const name of oidcSecrets) {
-        if (!config[name]) problems.push(`${name} is required when AUTH_MODE=oidc (the same value on every replica)`)
-      }
       if (!config.REDIS_URL) problems.push('REDIS_URL is required when AUTH_MODE=oidc (sessions kept in memory are lost on restart and unknown to other replicas)')
     }
     if (config.ALLOWED_ORIGINS.includes('*')) problems.push('ALLOWED_ORIGINS must list exact origins, not * (cookies would be usable from any site)')
@@ -156,11 +154,19 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     if (config.OIDC_JWKS_URL && (!config.OIDC_ISSUER || !config.OIDC_AUDIENCE)) problems.push('OIDC_ISSUER and OIDC_AUDIENCE are required with OIDC_JWKS_URL (tokens for other clients would be accepted)')
     if (problems.length) throw new ConfigError(problems.join('; '))
   }
-  if (config.AUTH_MODE === 'oidc') {
-    const missing = (['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const).filter(name => !config[name])
-    if (missing.length) throw new ConfigError(missing.map(name => `${name} is required when AUTH_MODE=oidc`).join('; '))
-  }
+  if (signIn.length) throw new ConfigError(signIn.join('; '))
   return config
+}
+
+/** AUTH_MODE=oidc needs its IdP and nuxt-oidc-auth's three secrets, in every environment. */
+function signInProblems(config: Config): string[] {
+  if (config.AUTH_MODE !== 'oidc') return []
+  const missing = (['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const).filter(name => !config[name])
+  // The module reads its secrets from the environment itself, so none can be made up here (docs/oidc.md).
+  return [
+    ...missing.map(name => `${name} is required when AUTH_MODE=oidc`),
+    ...oidcSecrets.filter(name => !config[name]).map(name => `${name} is required when AUTH_MODE=oidc (the same value on every replica; e.g. openssl rand -base64 ${name === 'NUXT_OIDC_TOKEN_KEY' ? 32 : 48})`),
+  ]
 }
 
 export const oidcSecrets = ['NUXT_OIDC_SESSION_SECRET', 'NUXT_OIDC_TOKEN_KEY', 'NUXT_OIDC_AUTH_SESSION_SECRET'] as const
@@ -184,7 +190,6 @@ export function embeddedDefaults(config: Config): string[] {
   if (!config.SETTINGS_ENCRYPTION_KEY) used.push(`a generated settings encryption key in ${config.DATA_DIR}/settings-key`)
   if (!config.STORAGE_BACKEND && !config.S3_BUCKET) used.push(`attachments on local disk in ${config.DATA_DIR}/uploads (unless S3 is set in the admin area)`)
   if (config.AUTH_MODE === 'oidc') {
-    if (oidcSecrets.some(name => !config[name])) used.push(`generated OIDC session secrets in ${config.DATA_DIR}/oidc-secrets.json`)
     if (!config.REDIS_URL) used.push('sessions in memory (lost on restart, one process only)')
   }
   if (!config.REDIS_URL) used.push('rate limits counted in memory (one process only)')

@@ -1,16 +1,14 @@
 import type { H3Event } from 'h3'
-import { createError, getCookie, getRequestHeader, setResponseHeader } from 'h3'
-import type { Role } from '../../shared/types/user'
-import { hasRole, primaryRole } from '../../shared/utils/roles'
-import { currentOidcSession } from '../services/oidc-sessions'
-import { tokenIdentity } from '../services/tokens'
-import { findUserWithOrgs } from '../services/users'
-import type { UserWithOrgs } from '../services/users'
-import { bearerTokenOf, verifyBearerToken } from './bearer'
-import { bearerTokensEnabled, useConfig } from './config'
-import { LOCAL_SESSION_COOKIE, verifyLocalSession } from './local-session'
+import { createError } from 'h3'
+import type { ApiScope, Role } from '#shared/types/user'
+import { hasRole } from '#shared/utils/roles'
+import { clientIp } from './client-ip'
 
-/** Who is calling. Every handler asks `getPrincipal` / `requirePrincipal`; nothing else reads credentials. */
+/**
+ * Who is calling. Every handler asks `getPrincipal` / `requirePrincipal`; nothing else reads
+ * credentials. How a request is resolved lives in server/services/auth/ (registered at start-up
+ * by server/plugins/0.startup.ts), so this file stays the one public face of sign-in.
+ */
 export interface Principal {
   userId: string
   subject: string | null
@@ -26,84 +24,32 @@ export interface Principal {
   via: 'bearer' | 'oidc' | 'local'
 }
 
-export const allScopes = ['tickets:read', 'tickets:write', 'admin'] as const
-export type Scope = (typeof allScopes)[number]
+export type Scope = ApiScope
 
-function toPrincipal(user: UserWithOrgs, via: Principal['via'], token?: { roles: string[], scopes: string[] }): Principal {
-  const roles = token?.roles ?? user.roles
-  const role = primaryRole(roles)
-  return {
-    userId: user.id,
-    subject: user.subject,
-    email: user.email,
-    name: user.name,
-    roles: [role, ...roles.filter(r => r !== role)],
-    orgs: user.orgs.map(o => o.slug),
-    orgIds: user.orgs.map(o => o.id),
-    scopes: token?.scopes ?? [...allScopes],
-    via,
-  }
+/** Who did something, for the audit log: the user (if any) and the trusted-proxy client address. */
+export interface Actor {
+  actorId: string | null
+  ip: string | null
 }
 
-type Resolver = (event: H3Event) => Promise<Principal | null>
-
-/**
- * `Authorization: Bearer <JWT>` from the IdP (see docs/api-tokens.md). A token that is present
- * but not valid is a 401 even when a session cookie comes along. The principal is remembered
- * with the verified token for a short while, so the gateway's hot path needs no database either.
- */
-const fromBearerToken: Resolver = async (event) => {
-  const token = bearerTokenOf(getRequestHeader(event, 'authorization'))
-  if (!token || !bearerTokensEnabled(useConfig())) return null
-  const verified = await verifyBearerToken(token)
-  const now = Date.now()
-  if (verified && !(verified.memo && verified.memo.until > now)) {
-    const identity = await tokenIdentity(verified.claims)
-    const value = identity && toPrincipal(identity.user, 'bearer', identity)
-    verified.memo = { value, until: Math.min(verified.claims.expiresAt * 1000, now + principalMemoMs) }
-  }
-  const principal = verified?.memo?.value as Principal | null | undefined
-  if (principal) return principal
-  setResponseHeader(event, 'WWW-Authenticate', 'Bearer error="invalid_token"')
-  throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'The access token is not valid.' })
-}
-const principalMemoMs = 30_000
-
-/** AUTH_MODE=oidc: nuxt-oidc-auth's session, renewed on the server when its access token expires. */
-const fromOidcSession: Resolver = async (event) => {
-  if (useConfig().AUTH_MODE !== 'oidc') return null
-  const session = await currentOidcSession(event)
-  if (!session?.user.active) return null
-  if (session.user.sessionsValidAfter && session.signedInAt < session.user.sessionsValidAfter) return null
-  return toPrincipal(session.user, 'oidc')
+export function actorOf(event: H3Event, who?: { userId: string } | string | null): Actor {
+  const actorId = typeof who === 'string' ? who : who?.userId ?? null
+  return { actorId, ip: clientIp(event) || null }
 }
 
-/** AUTH_MODE=local: the `hd_auth` cookie, honoured while the user is active and not revoked. */
-const fromLocalSession: Resolver = async (event) => {
-  const token = getCookie(event, LOCAL_SESSION_COOKIE)
-  if (!token) return null
-  const session = await verifyLocalSession(token)
-  if (!session) return null
-  const user = await findUserWithOrgs(session.userId)
-  if (!user?.active) return null
-  if (user.sessionsValidAfter && session.issuedAt < user.sessionsValidAfter) return null
-  return toPrincipal(user, 'local')
-}
+export type PrincipalResolver = (event: H3Event) => Promise<Principal | null>
 
-// In the design's order: bearer token, OIDC session, local session.
-const resolvers: Resolver[] = [fromBearerToken, fromOidcSession, fromLocalSession]
+let resolver: PrincipalResolver | undefined
 
-async function resolve(event: H3Event): Promise<Principal | null> {
-  for (const resolver of resolvers) {
-    const principal = await resolver(event)
-    if (principal) return principal
-  }
-  return null
+/** Set once at start-up with server/services/auth/resolve.ts. */
+export function usePrincipalResolver(resolve: PrincipalResolver): void {
+  resolver = resolve
 }
 
 /** The caller, or null when anonymous. Resolved once per request. */
 export function getPrincipal(event: H3Event): Promise<Principal | null> {
-  event.context.principal ??= resolve(event).then((principal) => {
+  if (!resolver) throw new Error('the principal resolver is not registered (server/plugins/0.startup.ts)')
+  event.context.principal ??= resolver(event).then((principal) => {
     event.context.userId = principal?.userId
     return principal
   })

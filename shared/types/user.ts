@@ -51,3 +51,7 @@ export interface AdminUser extends Me {
   lastSignInAt: string | null
   createdAt: string
 }
+
+/** What an API token may grant (OAuth scopes); sessions carry all of them. */
+export const apiScopes = ['tickets:read', 'tickets:write', 'admin'] as const
+export type ApiScope = (typeof apiScopes)[number]

@@ -63,8 +63,14 @@ describe('OIDC configuration', () => {
 
   it('needs the identity provider, naming each missing variable', () => {
     expect(() => parseConfig({ AUTH_MODE: 'oidc' })).toThrow(/OIDC_ISSUER is required.*OIDC_CLIENT_ID is required.*OIDC_CLIENT_SECRET is required/)
-    expect(parseConfig(oidc).OIDC_GROUP_CLAIM).toBe('groups')
-    expect(parseConfig(oidc).OIDC_GROUP_PREFIX).toBe('helpdesk')
+    expect(parseConfig({ ...oidc, ...secrets }).OIDC_GROUP_CLAIM).toBe('groups')
+    expect(parseConfig({ ...oidc, ...secrets }).OIDC_GROUP_PREFIX).toBe('helpdesk')
+  })
+
+  it('needs nuxt-oidc-auth\'s secrets in development too (the module reads them from the environment)', () => {
+    for (const name of Object.keys(secrets)) {
+      expect(() => parseConfig({ ...oidc, ...secrets, [name]: '' })).toThrow(new RegExp(`${name} is required when AUTH_MODE=oidc`))
+    }
   })
 
   it('refuses production without each nuxt-oidc-auth secret or with sessions in memory', () => {
@@ -77,17 +83,16 @@ describe('OIDC configuration', () => {
   })
 
   it('refuses secrets too weak to protect sessions', () => {
-    expect(() => parseConfig({ ...oidc, NUXT_OIDC_SESSION_SECRET: 'short' })).toThrow(/NUXT_OIDC_SESSION_SECRET: must be at least 48/)
-    expect(() => parseConfig({ ...oidc, NUXT_OIDC_TOKEN_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/NUXT_OIDC_TOKEN_KEY: must be the base64 of 32/)
-    expect(() => parseConfig({ ...oidc, REDIS_URL: 'http://redis' })).toThrow(/REDIS_URL/)
+    expect(() => parseConfig({ ...oidc, ...secrets, NUXT_OIDC_SESSION_SECRET: 'short' })).toThrow(/NUXT_OIDC_SESSION_SECRET: must be at least 48/)
+    expect(() => parseConfig({ ...oidc, ...secrets, NUXT_OIDC_TOKEN_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/NUXT_OIDC_TOKEN_KEY: must be the base64 of 32/)
+    expect(() => parseConfig({ ...oidc, ...secrets, REDIS_URL: 'http://redis' })).toThrow(/REDIS_URL/)
   })
 
   it('says which development defaults an OIDC start relies on', () => {
-    expect(embeddedDefaults(parseConfig(oidc))).toEqual([
+    expect(embeddedDefaults(parseConfig({ ...oidc, ...secrets }))).toEqual([
       'embedded PostgreSQL (PGlite) in .data/db',
       'a generated settings encryption key in .data/settings-key',
       'attachments on local disk in .data/uploads (unless S3 is set in the admin area)',
-      'generated OIDC session secrets in .data/oidc-secrets.json',
       'sessions in memory (lost on restart, one process only)',
       'rate limits counted in memory (one process only)',
     ])

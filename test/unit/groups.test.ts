@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { grantsFromGroups } from '../../server/utils/groups'
+import { grantsFromGroups } from '../../server/services/auth/groups'
 
 describe('groups to roles and organisations', () => {
   it('makes someone without helpdesk groups a requester of no organisation', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { hashPassword, verifyPassword } from '../../server/utils/password'
+import { hashPassword, verifyPassword } from '../../server/services/auth/password'
 
 describe('password hashing', () => {
   it('accepts the right password and refuses a wrong one', async () => {

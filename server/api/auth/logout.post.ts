@@ -1,7 +1,9 @@
-import { LOCAL_SESSION_COOKIE, localSessionCookieOptions } from '../../utils/local-session'
+import { signOut } from '#server/services/auth/sign-out'
 
-export default defineEventHandler((event) => {
-  deleteCookie(event, LOCAL_SESSION_COOKIE, localSessionCookieOptions())
+/** 204 in local mode; in OIDC mode 200 `{ redirect }`: the IdP's end-session page. */
+export default defineEventHandler(async (event) => {
+  const next = await signOut(event)
+  if (next) return next
   setResponseStatus(event, 204)
   return null
 })

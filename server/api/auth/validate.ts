@@ -1,4 +1,4 @@
-import { getPrincipal } from '../../utils/principal'
+import { getPrincipal } from '#server/utils/principal'
 
 /**
  * For a gateway's `auth_request` (any method: nginx keeps the original one): 204 with who is

@@ -1,5 +1,5 @@
-import { completeSignIn } from '../../services/oidc-sessions'
-import { useConfig } from '../../utils/config'
+import { completeSignIn } from '#server/services/auth/oidc-sessions'
+import { useConfig } from '#server/utils/config'
 
 /** Where nuxt-oidc-auth's callback lands: provision the user, then back to where sign-in began. */
 export default defineEventHandler(async (event) => {

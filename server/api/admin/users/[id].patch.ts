@@ -1,15 +1,15 @@
 import { z } from 'zod'
 import { userUpdateSchema } from '#shared/types/user'
-import { endSessionsOf } from '#server/services/oidc-sessions'
+import { endSessionsOf } from '#server/services/auth/oidc-sessions'
 import { updateUser } from '#server/services/users'
-import { requirePrincipal } from '#server/utils/principal'
+import { actorOf, requirePrincipal } from '#server/utils/principal'
 import { readInput, readParamsInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const admin = await requirePrincipal(event, { role: 'admin' })
   const { id } = readParamsInput(event, z.object({ id: z.uuid() }))
   const patch = await readInput(event, userUpdateSchema)
-  const user = await updateUser(event, admin.userId, id, patch)
+  const user = await updateUser(actorOf(event, admin), id, patch)
   // A deactivated user's server-side sign-in sessions go at once, not when they expire.
   if (patch.active === false) await endSessionsOf(id)
   return user

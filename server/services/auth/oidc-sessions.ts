@@ -1,29 +1,23 @@
 import type { H3Event } from 'h3'
-import { createError, deleteCookie, getCookie, getQuery, sendRedirect, setCookie, useSession } from 'h3'
+import { createError, deleteCookie, getCookie, getQuery, readBody, sendRedirect, setCookie } from 'h3'
 import { decodeJwt } from 'jose'
 import type { JWTPayload } from 'jose'
-import { decryptToken, encryptToken } from 'nuxt-oidc-auth/runtime/server/utils/security.js'
-import type { EncryptedToken } from 'nuxt-oidc-auth/runtime/server/utils/security.js'
-import { safeRedirect } from '../../shared/utils/redirect'
-import { publicUrl, secureCookies, useConfig } from '../utils/config'
-import { grantsFromGroups } from '../utils/groups'
-import { useLogger } from '../utils/logger'
-import { useIdentityProvider } from '../utils/oidc-provider'
-import { sessionStore, singleFlight } from '../utils/session-store'
-import { audit } from './audit'
-import type { UserWithOrgs } from './users'
-import { findUserWithOrgs, upsertOidcUser } from './users'
+import { safeRedirect } from '#shared/utils/redirect'
+import { publicUrl, secureCookies, useConfig } from '#server/utils/config'
+import { grantsFromGroups } from './groups'
+import { useLogger } from '#server/utils/logger'
+import { useIdentityProvider } from './oidc-provider'
+import { sessionStore, singleFlight } from './session-store'
+import { audit } from '#server/services/audit'
+import { actorOf } from '#server/utils/principal'
+import type { EncryptedToken, ModuleSessionCookie } from './oidc-adapter'
+import { decryptToken, encryptToken, MODULE_FLOW_COOKIE, MODULE_SESSION_COOKIE, moduleSession, pendingSignInState } from './oidc-adapter'
+import type { UserWithOrgs } from '#server/services/users'
+import { findUserWithOrgs, upsertOidcUser } from '#server/services/users'
 
-/** nuxt-oidc-auth's sealed cookie: only the session id and a few numbers, never claims. */
-const SESSION_COOKIE = 'nuxt-oidc-auth'
 /** Where a sign-in returns to, and when it started (the loop guard). */
 const SIGN_IN_COOKIE = 'hd_signin'
 const SIGN_IN_LOOP_MS = 30_000
-
-interface SessionCookie {
-  loggedInAt?: number
-  provider?: string
-}
 
 /**
  * What nuxt-oidc-auth stores per session (encrypted tokens, access-token expiry in seconds),
@@ -44,24 +38,13 @@ export interface OidcSession {
   signedInAt: Date
 }
 
-const tokenKey = () => process.env.NUXT_OIDC_TOKEN_KEY!
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 const userIndexKey = (userId: string) => `user:${userId}`
-
-function sealedSession(event: H3Event) {
-  const config = useConfig()
-  return useSession<SessionCookie>(event, {
-    name: SESSION_COOKIE,
-    password: process.env.NUXT_OIDC_SESSION_SECRET!,
-    maxAge: config.SESSION_MAX_AGE,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: secureCookies(config), path: '/' },
-  })
-}
 
 /** The claims of the session's ID token (validated when it was received). */
 async function idClaims(record: SessionRecord): Promise<JWTPayload> {
   if (!record.idToken) throw new Error('the session has no ID token')
-  return decodeJwt(await decryptToken(record.idToken, tokenKey()))
+  return decodeJwt(await decryptToken(record.idToken))
 }
 
 /** Creates or updates the user from the claims; the session remembers who it belongs to. */
@@ -86,7 +69,7 @@ async function provision(sessionId: string, record: SessionRecord, signIn: boole
 async function renewTokens(record: SessionRecord): Promise<SessionRecord | null> {
   if (!record.refreshToken) return null
   const idp = await useIdentityProvider()
-  const refreshToken = await decryptToken(record.refreshToken, tokenKey())
+  const refreshToken = await decryptToken(record.refreshToken)
   let response: Response
   try {
     response = await fetch(idp.discovery.token_endpoint, {
@@ -119,14 +102,14 @@ async function renewTokens(record: SessionRecord): Promise<SessionRecord | null>
     ...record,
     exp: access.exp ?? nowSeconds() + (Number.isFinite(expiresIn) ? expiresIn : 300),
     iat: access.iat ?? nowSeconds(),
-    accessToken: await encryptToken(body.access_token, tokenKey()),
-    refreshToken: typeof body.refresh_token === 'string' ? await encryptToken(body.refresh_token, tokenKey()) : record.refreshToken,
-    idToken: idToken ? await encryptToken(idToken, tokenKey()) : record.idToken,
+    accessToken: await encryptToken(body.access_token),
+    refreshToken: typeof body.refresh_token === 'string' ? await encryptToken(body.refresh_token) : record.refreshToken,
+    idToken: idToken ? await encryptToken(idToken) : record.idToken,
   }
 }
 
 /** Seconds until the session reaches SESSION_MAX_AGE after sign-in; <= 0 when it has. */
-function remainingLifetime(cookie: SessionCookie): number {
+function remainingLifetime(cookie: ModuleSessionCookie): number {
   return (cookie.loggedInAt ?? 0) + useConfig().SESSION_MAX_AGE - nowSeconds()
 }
 
@@ -158,8 +141,8 @@ async function currentRecord(sessionId: string, ttl: number): Promise<SessionRec
 /** The signed-in user of the request's OIDC session, or null. */
 export async function currentOidcSession(event: H3Event): Promise<OidcSession | null> {
   // Checked first: h3 would otherwise hand every anonymous caller a new, empty session cookie.
-  if (!getCookie(event, SESSION_COOKIE)) return null
-  const session = await sealedSession(event)
+  if (!getCookie(event, MODULE_SESSION_COOKIE)) return null
+  const session = await moduleSession(event)
   if (!session.id || !session.data.provider) return null
   const ttl = remainingLifetime(session.data)
   if (ttl <= 0) return null
@@ -183,15 +166,29 @@ export async function beginSignIn(event: H3Event): Promise<void> {
     await sendRedirect(event, `/signed-out?redirect=${encodeURIComponent(pending.to)}`, 302)
     return
   }
-  setCookie(event, SIGN_IN_COOKIE, JSON.stringify({ to: safeRedirect(query.redirect), at: Date.now() }), {
+  setCookie(event, SIGN_IN_COOKIE, JSON.stringify({ to: safeRedirect(query.redirect, publicUrl(useConfig())), at: Date.now() }), {
     httpOnly: true, sameSite: 'lax', secure: secureCookies(useConfig()), path: '/', maxAge: 600,
   })
+}
+
+/**
+ * Before the module's callback: a `state` that is not the one this browser's sign-in started with
+ * (another browser's code, a forged link) stops here, before the code is redeemed or a session stored.
+ */
+export async function refuseForeignCallback(event: H3Event): Promise<void> {
+  const expected = await pendingSignInState(event)
+  const { state } = event.method === 'POST' ? await readBody<{ state?: unknown }>(event) ?? {} : getQuery(event)
+  if (expected && state === expected) return
+  deleteCookie(event, MODULE_FLOW_COOKIE, { path: '/' })
+  await audit(actorOf(event), { action: 'sign_in_failed', details: { via: 'oidc', reason: 'state mismatch' } })
+  const to = readSignIn(event)?.to ?? '/'
+  await sendRedirect(event, `/signed-out?redirect=${encodeURIComponent(to)}`, 302)
 }
 
 function readSignIn(event: H3Event): { to: string, at: number } | null {
   try {
     const value = JSON.parse(getCookie(event, SIGN_IN_COOKIE) ?? 'null') as { to?: unknown, at?: unknown } | null
-    return value && typeof value.at === 'number' ? { to: safeRedirect(value.to), at: value.at } : null
+    return value && typeof value.at === 'number' ? { to: safeRedirect(value.to, publicUrl(useConfig())), at: value.at } : null
   }
   catch {
     return null
@@ -206,9 +203,9 @@ export async function completeSignIn(event: H3Event): Promise<string> {
   const to = readSignIn(event)?.to ?? '/'
   deleteCookie(event, SIGN_IN_COOKIE, { path: '/' })
   const session = await currentOidcSession(event)
-  await audit(event, session?.user.active
-    ? { action: 'sign_in', actorId: session.user.id, details: { via: 'oidc' } }
-    : { action: 'sign_in_failed', actorId: session?.user.id, details: { via: 'oidc', reason: session ? 'inactive user' : 'no session' } })
+  await audit(actorOf(event, session?.user.id), session?.user.active
+    ? { action: 'sign_in', details: { via: 'oidc' } }
+    : { action: 'sign_in_failed', details: { via: 'oidc', reason: session ? 'inactive user' : 'no session' } })
   return session?.user.active ? to : `/signed-out?redirect=${encodeURIComponent(to)}`
 }
 
@@ -216,17 +213,17 @@ export async function completeSignIn(event: H3Event): Promise<string> {
  * Sign-out: forgets the session here (Redis entry and cookie) and answers the IdP's
  * end-session URL with id_token_hint, which Authentik needs to send the user back to PUBLIC_URL.
  */
-export async function signOut(event: H3Event): Promise<string> {
+export async function signOutOidc(event: H3Event): Promise<string> {
   let record: SessionRecord | null = null
-  if (getCookie(event, SESSION_COOKIE)) {
-    const session = await sealedSession(event)
+  if (getCookie(event, MODULE_SESSION_COOKIE)) {
+    const session = await moduleSession(event)
     if (session.id) {
       record = await sessionStore().getItem<SessionRecord>(session.id)
       await sessionStore().removeItem(session.id)
     }
     await session.clear()
   }
-  deleteCookie(event, 'oidc', { path: '/' })
+  deleteCookie(event, MODULE_FLOW_COOKIE, { path: '/' })
   const home = publicUrl(useConfig())
   // Signed out here even when the IdP is unreachable; its own session then stays.
   const idp = await useIdentityProvider().catch(() => null)
@@ -234,7 +231,7 @@ export async function signOut(event: H3Event): Promise<string> {
   if (!idp || !endSession) return home
   const url = new URL(endSession)
   if (record?.idToken) {
-    url.searchParams.set('id_token_hint', await decryptToken(record.idToken, tokenKey()))
+    url.searchParams.set('id_token_hint', await decryptToken(record.idToken))
     url.searchParams.set('post_logout_redirect_uri', home)
   }
   url.searchParams.set('client_id', idp.clientId)

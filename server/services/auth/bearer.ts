@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import { decodeProtectedHeader, errors, importJWK, jwtVerify } from 'jose'
 import type { JWK, JWTPayload } from 'jose'
-import { useConfig } from './config'
-import type { AuthFailureReason } from './metrics'
-import { authFailures, jwksRefreshes } from './metrics'
-import { useLogger } from './logger'
+import { useConfig } from '#server/utils/config'
+import type { AuthFailureReason } from '#server/utils/metrics'
+import { authFailures, jwksRefreshes } from '#server/utils/metrics'
+import { useLogger } from '#server/utils/logger'
 
 /**
  * Bearer tokens minted by the identity provider: signature checked against its JWKS (RS256 or

@@ -1,9 +1,8 @@
-import type { TokenClaims } from '../utils/bearer'
-import { authFailures } from '../utils/metrics'
-import type { UserWithOrgs } from './users'
-import { findUserWithOrgs, userForClient, userForSubject } from './users'
-
-const knownScopes = ['tickets:read', 'tickets:write', 'admin']
+import { apiScopes } from '#shared/types/user'
+import type { TokenClaims } from './bearer'
+import { authFailures } from '#server/utils/metrics'
+import type { UserWithOrgs } from '#server/services/users'
+import { findUserWithOrgs, userForClient, userForSubject } from '#server/services/users'
 
 export interface TokenIdentity {
   user: UserWithOrgs
@@ -27,7 +26,7 @@ export function isMachineToken(claims: TokenClaims): boolean {
  * Null (counted) when the account is deactivated or its sessions were revoked after issuance.
  */
 export async function tokenIdentity(claims: TokenClaims): Promise<TokenIdentity | null> {
-  const scopes = knownScopes.filter(s => claims.scopes.includes(s))
+  const scopes = apiScopes.filter(s => claims.scopes.includes(s))
   const machine = isMachineToken(claims)
   const row = machine
     ? await userForClient(claims.clientId!)

@@ -1,7 +1,7 @@
-import type { Me } from '../../shared/types/user'
-import type { Principal } from '../utils/principal'
-import type { UserWithOrgs } from './users'
-import { toAdminUser } from './users'
+import type { Me } from '#shared/types/user'
+import type { Principal } from '#server/utils/principal'
+import type { UserWithOrgs } from '#server/services/users'
+import { toAdminUser } from '#server/services/users'
 
 /** The caller as `/api/me` and the sign-in answer describe them. */
 export function toMe(who: Principal | UserWithOrgs): Me {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { createError } from 'h3'
 import type Redis from 'ioredis'
 import redisDriver from 'unstorage/drivers/redis'
-import type { Config } from './config'
-import { useLogger } from './logger'
+import type { Config } from '#server/utils/config'
+import { useLogger } from '#server/utils/logger'
 
 /**
  * Server-side OIDC sessions live in the Nitro storage mount `oidc` that nuxt-oidc-auth uses:

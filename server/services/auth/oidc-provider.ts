@@ -1,10 +1,10 @@
 import { createError } from 'h3'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import type { JWTPayload } from 'jose'
-import * as modulePresets from 'nuxt-oidc-auth/runtime/providers/index.js'
 import { z } from 'zod'
-import { publicUrl, useConfig } from './config'
-import { useLogger } from './logger'
+import { publicUrl, useConfig } from '#server/utils/config'
+import { useLogger } from '#server/utils/logger'
+import { configureModuleProvider } from './oidc-adapter'
 
 const discoverySchema = z.object({
   issuer: z.string(),
@@ -33,12 +33,10 @@ async function discover(): Promise<IdentityProvider> {
   const discovery = discoverySchema.parse(await response.json())
   if (discovery.issuer !== issuer) throw new Error(`the issuer is ${discovery.issuer}, not OIDC_ISSUER=${issuer}`)
 
-  // nuxt-oidc-auth reads its generic provider from runtime config frozen at start, and has no
-  // discovery: complete the provider's defaults instead, before its handlers first run.
   const base = publicUrl(config)
-  Object.assign(modulePresets.oidc, {
-    clientId: config.OIDC_CLIENT_ID,
-    clientSecret: config.OIDC_CLIENT_SECRET,
+  configureModuleProvider({
+    clientId: config.OIDC_CLIENT_ID!,
+    clientSecret: config.OIDC_CLIENT_SECRET!,
     redirectUri: `${base}/auth/oidc/callback`,
     authorizationUrl: discovery.authorization_endpoint,
     tokenUrl: discovery.token_endpoint,

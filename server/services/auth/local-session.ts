@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { jwtVerify, SignJWT } from 'jose'
-import { useConfig } from './config'
+import { useConfig } from '#server/utils/config'
 
 export const LOCAL_SESSION_COOKIE = 'hd_auth'
 const issuer = 'helpdesk'

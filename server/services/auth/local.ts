@@ -1,0 +1,35 @@
+import type { H3Event } from 'h3'
+import { createError, deleteCookie, setCookie } from 'h3'
+import type { Me } from '#shared/types/user'
+import { audit } from '#server/services/audit'
+import { authenticateLocal, findUserWithOrgs } from '#server/services/users'
+import { useConfig } from '#server/utils/config'
+import { authFailures } from '#server/utils/metrics'
+import { actorOf } from '#server/utils/principal'
+import { issueLocalSession, LOCAL_SESSION_COOKIE, localSessionCookieOptions } from './local-session'
+import { toMe } from './me'
+
+/** Password sign-in exists in AUTH_MODE=local only. */
+export function requireLocalMode(): void {
+  if (useConfig().AUTH_MODE !== 'local') {
+    throw createError({ statusCode: 404, statusMessage: 'Not Found', message: 'Password sign-in is not enabled; use single sign-on.' })
+  }
+}
+
+/** Checks the pair, audits the attempt and sets the session cookie; one answer for every wrong pair. */
+export async function signInLocal(event: H3Event, input: { email: string, password: string }): Promise<{ user: Me }> {
+  const user = await authenticateLocal(input.email, input.password)
+  if (!user) {
+    authFailures.inc({ reason: 'bad_credentials' })
+    await audit(actorOf(event), { action: 'sign_in_failed', details: { email: input.email, via: 'local' } })
+    throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Wrong email or password.' })
+  }
+  await audit(actorOf(event, user.id), { action: 'sign_in', details: { via: 'local' } })
+  setCookie(event, LOCAL_SESSION_COOKIE, await issueLocalSession(user.id), localSessionCookieOptions())
+  return { user: toMe((await findUserWithOrgs(user.id))!) }
+}
+
+/** Ends the caller's local session. */
+export async function signOutLocal(event: H3Event): Promise<void> {
+  deleteCookie(event, LOCAL_SESSION_COOKIE, localSessionCookieOptions())
+}

@@ -187,6 +187,17 @@ export const shareLinks = pgTable('share_links', {
   pgPolicy('share_links_visible_to_caller', { for: 'all', using: ofVisibleTicket, withCheck: ofVisibleTicket }),
 ]).enableRLS()
 
+/**
+ * Local sign-in sessions (AUTH_MODE=local): the `hd_auth` cookie names one row by its `sid`;
+ * signing out deletes the row, so a copy of the cookie is refused from then on.
+ */
+export const localSessions = pgTable('local_sessions', {
+  id: text('id').primaryKey(),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+}, t => [index('local_sessions_user_idx').on(t.userId)])
+
 /** Security events: sign-ins, role changes, revocations, settings, share links. Append-only. */
 export const auditLog = pgTable('audit_log', {
   seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),

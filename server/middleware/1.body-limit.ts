@@ -1,17 +1,24 @@
-import { useConfig } from '../utils/config'
+import { readLimitedBody } from '#server/utils/body'
+import { useConfig } from '#server/utils/config'
 
 const hasBody = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-// File uploads stream into storage under MAX_UPLOAD_BYTES, checked where they are received.
-const uploadRoutes = [/^\/api\/uploads\/[^/]+$/, /^\/api\/tickets\/[^/]+\/attachments\/?$/]
+/**
+ * Routes that stream their body under their own limit: file uploads (MAX_UPLOAD_BYTES, counted
+ * where they are received) and raw inbound mail (which reads it with readLimitedBody itself).
+ */
+const streamedRoutes = [/^\/api\/uploads\/[^/]+$/, /^\/api\/tickets\/[^/]+\/attachments\/?$/, /^\/api\/inbound\/email$/]
 
-/** JSON bodies above MAX_BODY_SIZE_BYTES are refused before anything reads them. */
-export default defineEventHandler((event) => {
-  if (!hasBody.has(event.method) || !event.path.startsWith('/api/')) return
+/**
+ * Every other body is read here, counting bytes as they arrive: past MAX_BODY_SIZE_BYTES the
+ * answer is 413 whether or not a Content-Length was sent. Handlers then read it as usual (h3
+ * finds it on `req.rawBody`).
+ */
+export default defineEventHandler(async (event) => {
+  if (!hasBody.has(event.method)) return
   const path = event.path.split('?')[0]!
-  if (uploadRoutes.some(route => route.test(path))) return
-  const { MAX_BODY_SIZE_BYTES } = useConfig()
-  const length = Number(getRequestHeader(event, 'content-length') ?? 0)
-  if (length > MAX_BODY_SIZE_BYTES) {
-    throw createError({ statusCode: 413, statusMessage: 'Payload Too Large', message: `The request body is larger than ${MAX_BODY_SIZE_BYTES} bytes.` })
-  }
+  if (streamedRoutes.some(route => route.test(path))) return
+  const req = event.node.req as typeof event.node.req & { rawBody?: Buffer }
+  const declared = req.headers['content-length']
+  if (declared === '0' || (declared === undefined && !req.headers['transfer-encoding'])) return
+  req.rawBody = await readLimitedBody(event, useConfig().MAX_BODY_SIZE_BYTES)
 })

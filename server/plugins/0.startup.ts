@@ -5,7 +5,7 @@ import { closeSessionStore, mountSessionStore } from '#server/services/auth/sess
 import { ensureFirstAdmin } from '#server/services/users'
 import { ConfigError, embeddedDefaults, publicUrl, useConfig } from '#server/utils/config'
 import type { Config } from '#server/utils/config'
-import { useLogger } from '#server/utils/logger'
+import { loggablePath, useLogger } from '#server/utils/logger'
 import { httpDuration, httpRequests } from '#server/utils/metrics'
 import { usePrincipalResolver } from '#server/utils/principal'
 import { closeRedis } from '#server/utils/redis'
@@ -31,9 +31,6 @@ function routeOf(event: H3Event): string {
   if (matched) return matched
   return event.path.startsWith('/_nuxt/') ? '/_nuxt/**' : 'unmatched'
 }
-
-// Paths that carry a secret of their own (share links).
-const secretPath = /^(\/s\/)[^/?]+/
 
 export default defineNitroPlugin((nitroApp) => {
   const config = checkedConfig()
@@ -79,7 +76,7 @@ export default defineNitroPlugin((nitroApp) => {
         userId: event.context.userId,
         method: event.method,
         route,
-        path: event.path.split('?')[0]!.replace(secretPath, '$1[redacted]'),
+        path: loggablePath(event.path),
         status,
         ms: Math.round(seconds * 10_000) / 10,
       }, 'request')
@@ -87,7 +84,12 @@ export default defineNitroPlugin((nitroApp) => {
   })
   nitroApp.hooks.hook('error', (error, { event }) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500
-    if (status >= 500) log.error({ err: error, reqId: event?.context.requestId, route: event && routeOf(event) }, 'request failed')
+    if (status < 500) return
+    log.error({ err: error, reqId: event?.context.requestId, route: event && routeOf(event) }, 'request failed')
+    // Logged once, above, without secrets: Nitro's default handler would print it again with the
+    // full URL (share tokens) and the database error's parameters. The answer still says only "Server Error".
+    const h3 = error as { unhandled?: boolean, message: string }
+    if (event && h3.unhandled) Object.assign(h3, { unhandled: false, message: 'Server Error' })
   })
   nitroApp.hooks.hook('close', async () => {
     await Promise.all([closeDb(), closeRedis(), closeSessionStore()])

@@ -2,7 +2,24 @@ import type { H3Event } from 'h3'
 import { createError, getQuery, getRouterParams, readBody } from 'h3'
 import type { z } from 'zod'
 
+/** The path of the first string in `value` holding a NUL character (PostgreSQL cannot store one). */
+function nulAt(value: unknown, path: string[] = []): string[] | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = nulAt(item, [...path, key])
+      if (found) return found
+    }
+  }
+  return null
+}
+
 function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const nul = nulAt(input)
+  if (nul) {
+    const issue = { field: nul.join('.') || '(body)', problem: 'must not contain NUL characters' }
+    throw createError({ statusCode: 400, statusMessage: 'Invalid input', message: `${issue.field}: ${issue.problem}`, data: { issues: [issue] } })
+  }
   const result = schema.safeParse(input)
   if (result.success) return result.data
   const issues = result.error.issues.map(i => ({ field: i.path.join('.') || '(body)', problem: i.message }))

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { and, eq, gt, lt } from 'drizzle-orm'
 import { jwtVerify, SignJWT } from 'jose'
+import { useDb } from '#server/db/client'
+import { localSessions } from '#server/db/schema'
 import { useConfig } from '#server/utils/config'
 
 export const LOCAL_SESSION_COOKIE = 'hd_auth'
@@ -31,10 +34,18 @@ function secret() {
   return secretPromise
 }
 
+/**
+ * A new session of `userId`: a row in local_sessions (so it can end on the server) and the
+ * signed cookie value naming it. The user's expired rows are cleared on the way.
+ */
 export async function issueLocalSession(userId: string): Promise<string> {
   const { SESSION_MAX_AGE } = useConfig()
+  const sid = randomBytes(24).toString('base64url')
+  const db = await useDb()
+  await db.delete(localSessions).where(and(eq(localSessions.userId, userId), lt(localSessions.expiresAt, new Date())))
+  await db.insert(localSessions).values({ id: sid, userId, expiresAt: new Date(Date.now() + SESSION_MAX_AGE * 1000) })
   // `ts` keeps milliseconds, so a revocation and a new sign-in in the same second are told apart.
-  return new SignJWT({ ts: Date.now() })
+  return new SignJWT({ ts: Date.now(), sid })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
     .setIssuer(issuer)
@@ -44,16 +55,36 @@ export async function issueLocalSession(userId: string): Promise<string> {
     .sign(await secret())
 }
 
-/** The signed-in user id and when the session was issued, or null for anything not ours. */
-export async function verifyLocalSession(token: string): Promise<{ userId: string, issuedAt: Date } | null> {
+async function decode(token: string) {
   try {
     const { payload } = await jwtVerify(token, await secret(), { issuer, audience, algorithms: ['HS256'] })
-    if (!payload.sub || typeof payload.ts !== 'number') return null
-    return { userId: payload.sub, issuedAt: new Date(payload.ts) }
+    if (!payload.sub || typeof payload.ts !== 'number' || typeof payload.sid !== 'string') return null
+    return { userId: payload.sub, issuedAt: new Date(payload.ts), sid: payload.sid }
   }
   catch {
     return null
   }
+}
+
+/** The signed-in user and when the session was issued, while its server-side row exists; else null. */
+export async function verifyLocalSession(token: string): Promise<{ userId: string, issuedAt: Date } | null> {
+  const session = await decode(token)
+  if (!session) return null
+  const db = await useDb()
+  const [row] = await db.select({ id: localSessions.id }).from(localSessions)
+    .where(and(eq(localSessions.id, session.sid), eq(localSessions.userId, session.userId), gt(localSessions.expiresAt, new Date())))
+  return row ? session : null
+}
+
+/** Ends the session a cookie names (sign-out): the cookie, and every copy of it, is refused from now on. */
+export async function endLocalSession(token: string): Promise<void> {
+  const session = await decode(token)
+  if (session) await (await useDb()).delete(localSessions).where(eq(localSessions.id, session.sid))
+}
+
+/** Ends every local session of a user (revocation, deactivation). */
+export async function endLocalSessionsOf(userId: string): Promise<void> {
+  await (await useDb()).delete(localSessions).where(eq(localSessions.userId, userId))
 }
 
 export function localSessionCookieOptions() {

@@ -1,12 +1,12 @@
 import type { H3Event } from 'h3'
-import { createError, deleteCookie, setCookie } from 'h3'
+import { createError, deleteCookie, getCookie, setCookie } from 'h3'
 import type { Me } from '#shared/types/user'
 import { audit } from '#server/services/audit'
 import { authenticateLocal, findUserWithOrgs } from '#server/services/users'
 import { useConfig } from '#server/utils/config'
 import { authFailures } from '#server/utils/metrics'
 import { actorOf } from '#server/utils/principal'
-import { issueLocalSession, LOCAL_SESSION_COOKIE, localSessionCookieOptions } from './local-session'
+import { endLocalSession, issueLocalSession, LOCAL_SESSION_COOKIE, localSessionCookieOptions } from './local-session'
 import { toMe } from './me'
 
 /** Password sign-in exists in AUTH_MODE=local only. */
@@ -31,5 +31,7 @@ export async function signInLocal(event: H3Event, input: { email: string, passwo
 
 /** Ends the caller's local session. */
 export async function signOutLocal(event: H3Event): Promise<void> {
+  const token = getCookie(event, LOCAL_SESSION_COOKIE)
+  if (token) await endLocalSession(token)
   deleteCookie(event, LOCAL_SESSION_COOKIE, localSessionCookieOptions())
 }

@@ -60,8 +60,12 @@ const fromOidcSession: Resolver = async (event) => {
   return toPrincipal(session.user, 'oidc')
 }
 
-/** AUTH_MODE=local: the `hd_auth` cookie, honoured while the user is active and not revoked. */
+/**
+ * AUTH_MODE=local: the `hd_auth` cookie, honoured while its session exists on the server and the
+ * user is active and not revoked. In AUTH_MODE=oidc it means nothing.
+ */
 const fromLocalSession: Resolver = async (event) => {
+  if (useConfig().AUTH_MODE !== 'local') return null
   const token = getCookie(event, LOCAL_SESSION_COOKIE)
   if (!token) return null
   const session = await verifyLocalSession(token)

@@ -1,6 +1,7 @@
 import { createError } from 'h3'
 import type { Actor } from '#server/utils/principal'
 import { audit } from '#server/services/audit'
+import { endLocalSessionsOf } from './local-session'
 import { endSessionsOf } from './oidc-sessions'
 import { revokeSessions } from '#server/services/users'
 
@@ -11,6 +12,6 @@ import { revokeSessions } from '#server/services/users'
  */
 export async function revokeUserSessions(actor: Actor, userId: string): Promise<void> {
   if (!await revokeSessions(userId)) throw createError({ statusCode: 404, statusMessage: 'Not Found', message: 'There is no such user.' })
-  await endSessionsOf(userId)
+  await Promise.all([endSessionsOf(userId), endLocalSessionsOf(userId)])
   await audit(actor, { action: 'sessions_revoked', target: { type: 'user', id: userId } })
 }

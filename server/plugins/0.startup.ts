@@ -1,6 +1,7 @@
 import type { H3Event } from 'h3'
 import { closeDb, rowSecurityBypass, useDb } from '#server/db/client'
 import { resolvePrincipal } from '#server/services/auth/resolve'
+import { listenForUserChanges, stopListeningForUserChanges } from '#server/services/auth/revocation'
 import { closeSessionStore, mountSessionStore } from '#server/services/auth/session-store'
 import { ensureFirstAdmin } from '#server/services/users'
 import { ConfigError, embeddedDefaults, publicUrl, useConfig } from '#server/utils/config'
@@ -39,6 +40,7 @@ export default defineNitroPlugin((nitroApp) => {
   if (defaults.length) log.warn({ defaults }, `using embedded defaults: ${defaults.join('; ')}`)
   mountSessionStore(config)
   usePrincipalResolver(resolvePrincipal)
+  listenForUserChanges()
 
   const url = publicUrl(config)
   useDb()
@@ -92,6 +94,6 @@ export default defineNitroPlugin((nitroApp) => {
     if (event && h3.unhandled) Object.assign(h3, { unhandled: false, message: 'Server Error' })
   })
   nitroApp.hooks.hook('close', async () => {
-    await Promise.all([closeDb(), closeRedis(), closeSessionStore()])
+    await Promise.all([closeDb(), closeRedis(), closeSessionStore(), stopListeningForUserChanges()])
   })
 })

@@ -24,7 +24,7 @@ export const httpDuration = new Histogram({
 
 export type AuthFailureReason
   = | 'malformed' | 'algorithm' | 'unknown_kid' | 'signature' | 'expired' | 'not_yet_valid'
-    | 'issuer' | 'audience' | 'claims' | 'inactive_user' | 'jwks_unavailable' | 'bad_credentials'
+    | 'issuer' | 'audience' | 'claims' | 'not_access_token' | 'inactive_user' | 'jwks_unavailable' | 'bad_credentials'
 
 export const authFailures = new Counter({
   name: 'auth_failures_total',

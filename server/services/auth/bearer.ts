@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { apiScopes } from '#shared/types/user'
 import { decodeProtectedHeader, errors, importJWK, jwtVerify } from 'jose'
 import type { JWK, JWTPayload } from 'jose'
 import { useConfig } from '#server/utils/config'
@@ -129,6 +130,20 @@ function reasonOf(error: unknown): AuthFailureReason {
   return 'malformed'
 }
 
+// RFC 9068 access tokens say `at+jwt`; IdPs that do not set it send plain `JWT` (or nothing).
+const accessTokenTypes = new Set(['at+jwt', 'application/at+jwt', 'jwt'])
+
+/**
+ * Only access tokens are API tokens: an ID token (nonce, at_hash, Keycloak's `typ: ID`) was
+ * meant for this app's sign-in, not for calling its API, and a token without any scope the
+ * API knows grants nothing.
+ */
+function isAccessToken(payload: JWTPayload): boolean {
+  if (payload.nonce !== undefined || payload.at_hash !== undefined) return false
+  if (typeof payload.typ === 'string' && !['bearer', 'at+jwt'].includes(payload.typ.toLowerCase())) return false
+  return claimsOf(payload).scopes.some(s => (apiScopes as readonly string[]).includes(s))
+}
+
 const text = (v: unknown) => (typeof v === 'string' && v ? v : null)
 
 function claimsOf(payload: JWTPayload): TokenClaims {
@@ -153,6 +168,7 @@ async function check(token: string): Promise<Verification> {
     return { ok: false, reason: 'malformed' }
   }
   if (!allowedAlgorithms.includes(header.alg as Algorithm)) return { ok: false, reason: 'algorithm' }
+  if (!accessTokenTypes.has(String(header.typ ?? 'jwt').toLowerCase())) return { ok: false, reason: 'not_access_token' }
   if (typeof header.kid !== 'string' || !header.kid) return { ok: false, reason: 'unknown_kid' }
   const key = await signingKey(header.kid)
   if (key === 'unavailable') return { ok: false, reason: 'jwks_unavailable' }
@@ -167,6 +183,7 @@ async function check(token: string): Promise<Verification> {
       clockTolerance: config.JWT_CLOCK_SKEW_SECONDS,
       requiredClaims: ['exp'],
     })
+    if (!isAccessToken(payload)) return { ok: false, reason: 'not_access_token' }
     return { ok: true, token: { claims: claimsOf(payload) } }
   }
   catch (error) {
@@ -187,6 +204,16 @@ export async function verifyBearerToken(token: string): Promise<VerifiedToken | 
   }
   remember(hash, result.token)
   return result.token
+}
+
+/**
+ * Drops what was derived from this user's tokens (their principal), so a revocation, a
+ * deactivation or a role change applies to the very next request carrying one.
+ */
+export function forgetTokenPrincipalsOf(userId: string): void {
+  for (const token of verified.values()) {
+    if ((token.memo?.value as { userId?: string } | null | undefined)?.userId === userId) token.memo = undefined
+  }
 }
 
 /** The token of an `Authorization: Bearer …` header, or null for any other header. */

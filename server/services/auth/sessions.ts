@@ -3,6 +3,7 @@ import type { Actor } from '#server/utils/principal'
 import { audit } from '#server/services/audit'
 import { endLocalSessionsOf } from './local-session'
 import { endSessionsOf } from './oidc-sessions'
+import { announceUserChange } from './revocation'
 import { revokeSessions } from '#server/services/users'
 
 /**
@@ -12,6 +13,14 @@ import { revokeSessions } from '#server/services/users'
  */
 export async function revokeUserSessions(actor: Actor, userId: string): Promise<void> {
   if (!await revokeSessions(userId)) throw createError({ statusCode: 404, statusMessage: 'Not Found', message: 'There is no such user.' })
-  await Promise.all([endSessionsOf(userId), endLocalSessionsOf(userId)])
+  await Promise.all([endSessionsOf(userId), endLocalSessionsOf(userId), announceUserChange(userId)])
   await audit(actor, { action: 'sessions_revoked', target: { type: 'user', id: userId } })
+}
+
+/**
+ * After an admin changed a user: what their tokens were allowed is derived afresh on every
+ * replica, and a deactivated user's server-side sessions end at once, not when they expire.
+ */
+export async function afterUserChange(userId: string, deactivated: boolean): Promise<void> {
+  await Promise.all([announceUserChange(userId), ...(deactivated ? [endSessionsOf(userId), endLocalSessionsOf(userId)] : [])])
 }

@@ -11,11 +11,11 @@ export interface TokenIdentity {
 }
 
 /**
- * Machine tokens (client_credentials) name no user: no `sub`, or a `sub` that is the client
- * itself. Everything else acts for the user whose OIDC subject it names.
+ * Machine tokens (client_credentials) name no user: no `sub`. A token with a `sub` acts for the
+ * user with that OIDC subject, even when it happens to equal the client id (a user's name).
  */
 export function isMachineToken(claims: TokenClaims): boolean {
-  return !!claims.clientId && (!claims.subject || claims.subject === claims.clientId)
+  return !!claims.clientId && !claims.subject
 }
 
 /**
@@ -32,7 +32,8 @@ export async function tokenIdentity(claims: TokenClaims): Promise<TokenIdentity 
     ? await userForClient(claims.clientId!)
     : claims.subject ? await userForSubject(claims.subject, claims) : null
   const user = row && await findUserWithOrgs(row.id)
-  const revoked = user?.sessionsValidAfter && claims.issuedAt !== null && claims.issuedAt * 1000 < user.sessionsValidAfter.getTime()
+  // A token that does not say when it was issued counts as issued before any revocation.
+  const revoked = user?.sessionsValidAfter && (claims.issuedAt === null || claims.issuedAt * 1000 < user.sessionsValidAfter.getTime())
   if (!user?.active || revoked) {
     authFailures.inc({ reason: 'inactive_user' })
     return null

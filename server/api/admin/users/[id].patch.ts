@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { userUpdateSchema } from '#shared/types/user'
-import { endSessionsOf } from '#server/services/auth/oidc-sessions'
+import { afterUserChange } from '#server/services/auth/sessions'
 import { updateUser } from '#server/services/users'
 import { actorOf, requirePrincipal } from '#server/utils/principal'
 import { readInput, readParamsInput } from '#server/utils/validation'
@@ -10,7 +10,6 @@ export default defineEventHandler(async (event) => {
   const { id } = readParamsInput(event, z.object({ id: z.uuid() }))
   const patch = await readInput(event, userUpdateSchema)
   const user = await updateUser(actorOf(event, admin), id, patch)
-  // A deactivated user's server-side sign-in sessions go at once, not when they expire.
-  if (patch.active === false) await endSessionsOf(id)
+  await afterUserChange(id, patch.active === false)
   return user
 })

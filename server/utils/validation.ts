@@ -1,17 +1,12 @@
 import type { H3Event } from 'h3'
 import { createError, getQuery, getRouterParams, readBody } from 'h3'
 import type { z } from 'zod'
+import { badRequest } from '#server/utils/errors'
 
 function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input)
   if (result.success) return result.data
-  const issues = result.error.issues.map(i => ({ field: i.path.join('.') || '(body)', problem: i.message }))
-  throw createError({
-    statusCode: 400,
-    statusMessage: 'Invalid input',
-    message: issues.map(i => `${i.field}: ${i.problem}`).join('; '),
-    data: { issues },
-  })
+  throw badRequest(result.error.issues.map(i => ({ field: i.path.join('.'), problem: i.message })))
 }
 
 export async function readInput<S extends z.ZodType>(event: H3Event, schema: S): Promise<z.output<S>> {

@@ -24,7 +24,7 @@ export const ticketUpdateSchema = z.object({
   priority: z.enum(ticketPriorities).optional(),
   assigneeId: z.uuid().nullable().optional(),
   tags: z.array(tag).max(20).optional(),
-}).refine(v => Object.values(v).some(x => x !== undefined), 'nothing to change')
+}).refine(v => Object.values(v).some(x => x !== undefined), 'has nothing to change')
 
 export const commentCreateSchema = z.object({
   body: text(20_000),
@@ -60,9 +60,13 @@ export interface Comment {
   createdAt: string
 }
 
+/** Kinds of history entries; what requesters see of each is decided in server/services/visibility.ts. */
+export const ticketEventTypes = ['created', 'status', 'priority', 'assignee', 'title', 'tags'] as const
+export type TicketEventType = (typeof ticketEventTypes)[number]
+
 export interface TicketEvent {
   id: string
-  type: 'created' | 'status' | 'priority' | 'assignee' | 'title' | 'tags'
+  type: TicketEventType
   from: unknown
   to: unknown
   actor: PersonRef | null

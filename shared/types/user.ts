@@ -34,7 +34,7 @@ export const userUpdateSchema = z.object({
   flags: z.array(z.enum(visibilityFlags)).max(2).optional(),
   orgs: z.array(orgSlug).max(50).optional(),
   active: z.boolean().optional(),
-}).refine(v => Object.values(v).some(x => x !== undefined), 'nothing to change')
+}).refine(v => Object.values(v).some(x => x !== undefined), 'has nothing to change')
 
 export type UserUpdate = z.infer<typeof userUpdateSchema>
 

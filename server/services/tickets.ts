@@ -14,7 +14,8 @@ import { badRequest, forbidden, notFound } from '../utils/errors'
 import { cursorNumber, pageOf } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
 import { rolesInclude } from '../utils/role-sql'
-import { asPrincipal, ticketVisibility } from './visibility'
+import type { UserWithOrgs } from './users'
+import { asPrincipal, canSeeTicket, eventVisibility, ticketVisibility } from './visibility'
 
 export const ticketNotFound = () => notFound('Ticket not found.')
 const badInput = (field: string, problem: string) => badRequest({ field, problem })
@@ -111,22 +112,30 @@ export async function visibleTicketId(db: Database, principal: Principal, id: st
   return row.id
 }
 
-export async function createTicket(principal: Principal, input: TicketCreate): Promise<Ticket> {
+/**
+ * Opens a ticket for the caller, or, when staff open it on someone's behalf, for that requester:
+ * the ticket is theirs (their organisation), and its history records who opened it.
+ */
+export async function createTicket(principal: Principal, input: TicketCreate, onBehalfOf?: UserWithOrgs): Promise<Ticket> {
+  const requesterOrgs = onBehalfOf ? onBehalfOf.orgs : principal.orgs.map((slug, i) => ({ slug, id: principal.orgIds[i]! }))
   let orgIndex = 0
   if (input.org) {
-    orgIndex = principal.orgs.indexOf(input.org)
-    if (orgIndex < 0) throw badInput('org', 'is not one of yours')
+    orgIndex = requesterOrgs.findIndex(o => o.slug === input.org)
+    if (orgIndex < 0) throw badInput('org', onBehalfOf ? 'is not one of the requester’s' : 'is not one of yours')
   }
-  const orgId = principal.orgIds[orgIndex] ?? null
+  const orgId = requesterOrgs[orgIndex]?.id ?? null
+  const requesterId = onBehalfOf?.id ?? principal.userId
+  if (!canSeeTicket(principal, { requesterId, assigneeId: null, orgId })) throw badInput('requester', 'belongs to an organisation whose tickets you do not see')
   const id = await asPrincipal(principal, async (tx) => {
     const [ticket] = await tx.insert(tickets).values({
       title: input.title,
       body: input.body,
       priority: input.priority ?? 'normal',
-      requesterId: principal.userId,
+      requesterId,
       orgId,
     }).returning({ id: tickets.id })
-    await tx.insert(ticketEvents).values({ ticketId: ticket!.id, actorId: principal.userId, type: 'created' })
+    const forRequester = onBehalfOf && onBehalfOf.id !== principal.userId ? { requester: { id: onBehalfOf.id, name: onBehalfOf.name } } : null
+    await tx.insert(ticketEvents).values({ ticketId: ticket!.id, actorId: principal.userId, type: 'created', toValue: forRequester })
     return ticket!.id
   })
   return getTicket(principal, id)
@@ -211,7 +220,7 @@ export async function listTicketEvents(principal: Principal, id: string, query: 
     seq: ticketEvents.seq,
     createdAt: ticketEvents.createdAt,
   }).from(ticketEvents).leftJoin(actor, eq(actor.id, ticketEvents.actorId))
-    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), query.cursor ? gt(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
+    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), eventVisibility(principal), query.cursor ? gt(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
     .orderBy(asc(ticketEvents.seq)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.seq])
   return { data: page.data.map(({ seq: _, ...r }) => ({ ...r, type: r.type as TicketEvent['type'], createdAt: r.createdAt.toISOString() })), meta: page.meta }

@@ -5,7 +5,7 @@ import { staffRoles } from '#shared/types/user'
 import { hasRole, isStaff } from '#shared/utils/roles'
 import { useDb } from '#server/db/client'
 import type { Database } from '#server/db/client'
-import { tickets, userOrgs, users } from '#server/db/schema'
+import { ticketEvents, tickets, userOrgs, users } from '#server/db/schema'
 import type { VisibilityMode } from '#server/db/schema'
 import { useConfig } from '#server/utils/config'
 import type { Principal } from '#server/utils/principal'
@@ -100,10 +100,15 @@ export const historyShownToRequesters: Record<TicketEventType, boolean> = {
   tags: false,
 }
 
-/** The event types a caller may see in a ticket's history. */
-export function visibleEventTypes(viewer: Pick<Viewer, 'roles'>): TicketEventType[] {
-  const types = Object.keys(historyShownToRequesters) as TicketEventType[]
-  return canSeeInternalNotes(viewer) ? types : types.filter(t => historyShownToRequesters[t])
+/** Whether a caller sees this history entry (also for live events). */
+export function canSeeEvent(viewer: Pick<Viewer, 'roles'>, type: string): boolean {
+  return canSeeInternalNotes(viewer) || historyShownToRequesters[type as TicketEventType] === true
+}
+
+/** The history condition for a caller: staff see every entry, requesters the types decided above. */
+export function eventVisibility(viewer: Pick<Viewer, 'roles'>): SQL | undefined {
+  if (canSeeInternalNotes(viewer)) return undefined
+  return inArray(ticketEvents.type, (Object.keys(historyShownToRequesters) as TicketEventType[]).filter(t => historyShownToRequesters[t]))
 }
 
 /**

@@ -26,7 +26,8 @@ export function receiveFile<T>(req: IncomingMessage, fieldName: string, maxBytes
     let parser: busboy.Busboy
     try {
       // One byte over the limit reaches the handler, so it can tell "too large" from "exactly the limit".
-      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fieldSize: 1024, fileSize: maxBytes + 1, headerPairs: 50 } })
+      // Browsers send the file name as raw UTF-8; busboy's default (latin1) would garble "Prüfbericht – 日本.pdf".
+      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: 1, fields: 10, fieldSize: 1024, fileSize: maxBytes + 1, headerPairs: 50 } })
     }
     catch {
       return reject(invalid(fieldName, 'must be sent as multipart/form-data'))

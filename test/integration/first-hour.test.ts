@@ -246,3 +246,33 @@ describe('errors name fields as the forms label them', () => {
     expect(page.body).toContain('This link does not exist or has expired')
   })
 })
+
+describe('non-ASCII file names', () => {
+  const name = 'Prüfbericht Q3 – 日本.pdf'
+  const downloadedName = (res: Response) => decodeURIComponent(/filename\*=UTF-8''([^;]+)/.exec(res.headers.get('content-disposition') ?? '')![1]!)
+
+  it('are kept exactly through a multipart upload and the download', async () => {
+    const requester = await userClient(admin, 'requester')
+    const ticket = (await requester.post('/api/tickets', { title: 'Report', body: 'attached' })).body
+    const form = new FormData()
+    form.append('file', new Blob(['%PDF-1.4 report'], { type: 'application/pdf' }), name)
+    const res = await requester.fetch(`/api/tickets/${ticket.id}/attachments`, { method: 'POST', body: form })
+    expect(res.status).toBe(201)
+    const attachment = await res.json()
+    expect(attachment.filename).toBe(name)
+    expect((await requester.get(`/api/tickets/${ticket.id}/attachments`)).body.data[0].filename).toBe(name)
+    expect(downloadedName(await requester.fetch(`/api/tickets/${ticket.id}/attachments/${attachment.id}`))).toBe(name)
+  })
+
+  it('are kept exactly through a presigned upload (the browser’s path)', async () => {
+    const requester = await userClient(admin, 'requester')
+    const ticket = (await requester.post('/api/tickets', { title: 'Report 2', body: 'attached' })).body
+    const body = '%PDF-1.4 report'
+    const presigned = (await requester.post(`/api/tickets/${ticket.id}/attachments/presign`, { filename: name, contentType: 'application/pdf', size: body.length })).body
+    const put = await requester.fetch(presigned.upload.url, { method: 'PUT', headers: presigned.upload.headers, body })
+    expect(put.ok).toBe(true)
+    const ready = await requester.post(`/api/tickets/${ticket.id}/attachments/${presigned.attachment.id}/complete`)
+    expect(ready.body.filename).toBe(name)
+    expect(downloadedName(await requester.fetch(`/api/tickets/${ticket.id}/attachments/${presigned.attachment.id}`))).toBe(name)
+  })
+})

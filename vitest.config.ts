@@ -18,10 +18,12 @@ export default defineConfig({
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], server: { deps: { inline: ['nuxt-oidc-auth'] } } },
       },
       {
+        extends: true,
         // Each file boots the built server against its own fresh PostgreSQL database.
         test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 90_000 },
       },
       {
+        extends: true,
         // A browser under load (2 cores, servers booting beside it) can take seconds to repaint.
         test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 90_000, hookTimeout: 90_000, fileParallelism: false, expect: { poll: { timeout: 15_000, interval: 100 } } },
       },

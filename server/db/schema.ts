@@ -17,6 +17,7 @@ const timestamps = {
  * Row-level security: the caller's visibility, set per transaction by `asPrincipal`
  * (server/services/visibility.ts), decides which ticket rows exist for a query. Without a
  * context nothing is visible. Kept in step with `ticketVisibility`; the matrix test checks both.
+ * Staff (`staff` mode) also see the general queue: tickets with no organisation.
  */
 export type VisibilityMode = 'all' | 'staff' | 'assigned' | 'org' | 'own'
 // Each setting is read in a scalar subquery, so PostgreSQL evaluates it once per query (an
@@ -27,7 +28,8 @@ const callerOrgs = sql`(select string_to_array(nullif(current_setting('app.org_i
 const ticketVisibleToCaller = sql`(${mode} = 'all'
   or (${mode} in ('own', 'assigned', 'org', 'staff') and requester_id = ${caller})
   or (${mode} in ('assigned', 'staff') and assignee_id = ${caller})
-  or (${mode} in ('org', 'staff') and org_id = any(${callerOrgs})))`
+  or (${mode} in ('org', 'staff') and org_id = any(${callerOrgs}))
+  or (${mode} = 'staff' and org_id is null))`
 const ofVisibleTicket = sql`exists (select 1 from tickets where tickets.id = ticket_id)`
 const staffCaller = sql`(select current_setting('app.staff', true)) = 'on'`
 

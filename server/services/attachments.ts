@@ -9,6 +9,7 @@ import { isStaff } from '../../shared/utils/roles'
 import type { Database } from '../db/client'
 import { attachments, comments, tickets, users } from '../db/schema'
 import { useConfig } from '../utils/config'
+import { badRequest, conflict, notFound } from '../utils/errors'
 import { decodeCursor, pageOf } from '../utils/cursor'
 import { contentDisposition, sanitizeFilename } from '../utils/filename'
 import { useLogger } from '../utils/logger'
@@ -22,10 +23,8 @@ import type { ThreadQuery } from './tickets'
 import { lockVisibleTicket, visibleTicketId } from './tickets'
 import { asPrincipal, asSystem, canSeeInternalNotes, ticketVisibility } from './visibility'
 
-const attachmentNotFound = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'Attachment not found.' })
-const invalid = (field: string, problem: string) =>
-  createError({ statusCode: 400, statusMessage: 'Invalid input', message: `${field}: ${problem}`, data: { issues: [{ field, problem }] } })
-const conflict = (message: string) => createError({ statusCode: 409, statusMessage: 'Conflict', message })
+const attachmentNotFound = () => notFound('Attachment not found.')
+const invalid = (field: string, problem: string) => badRequest({ field, problem })
 
 const columns = {
   id: attachments.id,
@@ -82,7 +81,7 @@ function isAllowedType(contentType: string): boolean {
 function checkFile(file: { contentType: string, size?: number }) {
   const { MAX_UPLOAD_BYTES } = useConfig()
   if (file.size !== undefined && file.size > MAX_UPLOAD_BYTES) throw invalid('size', `must be at most ${MAX_UPLOAD_BYTES} bytes`)
-  if (!isAllowedType(file.contentType)) throw invalid('contentType', `files of type ${file.contentType} are not allowed`)
+  if (!isAllowedType(file.contentType)) throw invalid('contentType', `is not allowed (${file.contentType})`)
 }
 
 /**

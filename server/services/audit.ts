@@ -1,16 +1,17 @@
-import { and, desc, eq, lt } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import { z } from 'zod'
 import { useDb } from '../db/client'
-import { auditLog, users } from '../db/schema'
+import { auditLog, userOrgs, users } from '../db/schema'
 import { cursorNumber, pageOf } from '../utils/cursor'
-import type { Actor } from '../utils/principal'
+import { auditActions } from '#shared/types/admin'
+import type { AuditAction, AuditLogEntry } from '#shared/types/admin'
+import { hasRole } from '#shared/utils/roles'
+import type { Actor, Principal } from '#server/utils/principal'
 
-export const auditActions = [
-  'sign_in', 'sign_in_failed', 'sign_out', 'user_created', 'user_changed', 'sessions_revoked',
-  'settings_changed', 'share_link_created', 'share_link_revoked', 'share_link_used',
-] as const
-export type AuditAction = (typeof auditActions)[number]
+export { auditActions }
+export type { AuditAction }
 
 export interface AuditEntry {
   action: AuditAction
@@ -43,8 +44,23 @@ export const auditQuerySchema = (maxPageSize: number) => z.object({
 })
 export type AuditQuery = z.infer<ReturnType<typeof auditQuerySchema>>
 
-/** Newest first, keyset-paginated. */
-export async function listAudit(query: AuditQuery) {
+/**
+ * Admins read every entry; managers only those of their organisations: by or about a member of
+ * one of them, or about one of the organisations themselves.
+ */
+function auditScope(principal: Pick<Principal, 'roles' | 'orgIds'>): SQL | undefined {
+  if (hasRole(principal.roles, 'admin')) return undefined
+  if (!principal.orgIds.length) return sql`false`
+  const members = sql`select ${userOrgs.userId} from ${userOrgs} where ${inArray(userOrgs.orgId, principal.orgIds)}`
+  return or(
+    sql`${auditLog.actorId} in (${members})`,
+    and(eq(auditLog.targetType, 'user'), sql`${auditLog.targetId} in (select ${userOrgs.userId}::text from ${userOrgs} where ${inArray(userOrgs.orgId, principal.orgIds)})`),
+    and(eq(auditLog.targetType, 'org'), inArray(auditLog.targetId, principal.orgIds)),
+  )
+}
+
+/** Newest first, keyset-paginated, within what the caller may read. */
+export async function listAudit(principal: Principal, query: AuditQuery): Promise<{ data: AuditLogEntry[], meta: { nextCursor: string | null, limit: number } }> {
   const db = await useDb()
   const actor = alias(users, 'actor')
   const rows = await db.select({
@@ -58,6 +74,7 @@ export async function listAudit(query: AuditQuery) {
     details: auditLog.details,
   }).from(auditLog).leftJoin(actor, eq(actor.id, auditLog.actorId))
     .where(and(
+      auditScope(principal),
       query.action ? eq(auditLog.action, query.action) : undefined,
       query.actor ? eq(auditLog.actorId, query.actor) : undefined,
       query.target ? eq(auditLog.targetId, query.target) : undefined,

@@ -1,16 +1,14 @@
-import { and, asc, count, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm'
-import { ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
-import type { TicketPriority, TicketStatus } from '../../shared/types/ticket'
-import { orgs, tickets, userOrgs } from '../db/schema'
-import type { Principal } from '../utils/principal'
-import { asPrincipal, ticketVisibility } from './visibility'
-
-export interface Overview {
-  byStatus: Record<TicketStatus, number>
-  openByPriority: Record<TicketPriority, number>
-  perDay: { day: string, created: number, resolved: number }[]
-  medianFirstResponseSeconds: number | null
-}
+import { and, asc, count, gte, inArray, isNotNull, sql } from 'drizzle-orm'
+import type { Overview } from '#shared/types/admin'
+import { staffRoles } from '#shared/types/user'
+import { ticketPriorities, ticketStatuses } from '#shared/types/ticket'
+import type { TicketStatus } from '#shared/types/ticket'
+import { hasRole } from '#shared/utils/roles'
+import type { Database } from '#server/db/client'
+import { tickets, users } from '#server/db/schema'
+import type { Principal } from '#server/utils/principal'
+import { rolesInclude } from '#server/utils/role-sql'
+import { asPrincipal, ticketVisibility, userSeesTicket } from './visibility'
 
 const activeStatuses: TicketStatus[] = ['new', 'open', 'pending']
 
@@ -37,18 +35,19 @@ export async function overview(principal: Principal, days = 30): Promise<Overvie
       openByPriority: Object.fromEntries(ticketPriorities.map(p => [p, priorityRows.find(r => r.priority === p)?.n ?? 0])) as Overview['openByPriority'],
       perDay,
       medianFirstResponseSeconds: median?.seconds == null ? null : Math.round(Number(median.seconds)),
+      unseen: hasRole(principal.roles, 'admin') ? await unseenTickets(tx) : null,
     }
   })
 }
 
-/** Organisations with their member and (visible) ticket counts. */
-export async function listOrgs(principal: Principal) {
-  const visible = ticketVisibility(principal)
-  return asPrincipal(principal, tx => tx.select({
-    slug: orgs.slug,
-    name: orgs.name,
-    members: sql<number>`(select count(*) from ${userOrgs} where ${userOrgs.orgId} = ${orgs.id})::int`,
-    openTickets: sql<number>`(count(${tickets.id}) filter (where ${inArray(tickets.status, activeStatuses)}))::int`,
-    tickets: sql<number>`count(${tickets.id})::int`,
-  }).from(orgs).leftJoin(tickets, and(eq(tickets.orgId, orgs.id), visible)).groupBy(orgs.id).orderBy(asc(orgs.slug)))
+/**
+ * Active tickets no active agent or manager could see (only admins): on a fresh installation
+ * without agents, or when a ticket's organisation has no staff and it is assigned to nobody.
+ */
+async function unseenTickets(tx: Database): Promise<NonNullable<Overview['unseen']>> {
+  const seenByStaff = sql`exists (select 1 from ${users} where ${users.active} and ${rolesInclude(users.roles, staffRoles.filter(r => r !== 'admin'))} and ${userSeesTicket()})`
+  const unseen = and(inArray(tickets.status, activeStatuses), sql`not ${seenByStaff}`)
+  const [total] = await tx.select({ n: count() }).from(tickets).where(unseen)
+  const examples = await tx.select({ id: tickets.id, number: tickets.number, title: tickets.title }).from(tickets).where(unseen).orderBy(asc(tickets.number)).limit(5)
+  return { count: total!.n, tickets: examples }
 }

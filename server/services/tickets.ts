@@ -1,30 +1,30 @@
-import { and, arrayOverlaps, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
-import { staffRoles } from '#shared/types/user'
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
-import { createError } from 'h3'
 import { z } from 'zod'
 import type { Ticket, TicketCreate, TicketEvent, TicketStatus, TicketUpdate } from '../../shared/types/ticket'
 import { requesterStatuses, ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
+import { staffRoles } from '../../shared/types/user'
 import { hasRole, isStaff } from '../../shared/utils/roles'
 import type { Database } from '../db/client'
 import { orgs, ticketEvents, tickets, users } from '../db/schema'
 import type { TicketRow } from '../db/schema'
 import { useConfig } from '../utils/config'
+import { badRequest, forbidden, notFound } from '../utils/errors'
 import { cursorNumber, pageOf } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
-import { asPrincipal, ticketVisibility } from './visibility'
+import { rolesInclude } from '../utils/role-sql'
+import type { UserWithOrgs } from './users'
+import { asPrincipal, canSeeTicket, eventVisibility, ticketVisibility } from './visibility'
 
-export const notFound = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'Ticket not found.' })
-const forbidden = (message: string) => createError({ statusCode: 403, statusMessage: 'Forbidden', message })
-const badInput = (field: string, problem: string) =>
-  createError({ statusCode: 400, statusMessage: 'Invalid input', message: `${field}: ${problem}`, data: { issues: [{ field, problem }] } })
+export const ticketNotFound = () => notFound('Ticket not found.')
+const badInput = (field: string, problem: string) => badRequest({ field, problem })
 
 /** `/api/tickets/:id` takes the uuid or the human number; anything else cannot exist. */
 export function ticketKey(id: string): SQL {
   if (/^\d{1,9}$/.test(id)) return eq(tickets.number, Number(id))
   if (z.uuid().safeParse(id).success) return eq(tickets.id, id)
-  throw notFound()
+  throw ticketNotFound()
 }
 
 const requester = alias(users, 'requester')
@@ -94,40 +94,48 @@ export async function listTickets(principal: Principal, query: TicketListQuery) 
 export async function getTicket(principal: Principal, id: string): Promise<Ticket> {
   const key = ticketKey(id)
   const [row] = await asPrincipal(principal, tx => selectTickets(tx).where(and(key, ticketVisibility(principal))))
-  if (!row) throw notFound()
+  if (!row) throw ticketNotFound()
   return toTicket(row)
 }
 
 /** The visible ticket's row, locked for the rest of the transaction; 404 when not visible. */
 export async function lockVisibleTicket(tx: Database, principal: Principal, id: string): Promise<TicketRow> {
   const [row] = await tx.select().from(tickets).where(and(ticketKey(id), ticketVisibility(principal))).for('update')
-  if (!row) throw notFound()
+  if (!row) throw ticketNotFound()
   return row
 }
 
 /** The id of a ticket the caller may see, or 404. */
 export async function visibleTicketId(db: Database, principal: Principal, id: string): Promise<string> {
   const [row] = await db.select({ id: tickets.id }).from(tickets).where(and(ticketKey(id), ticketVisibility(principal)))
-  if (!row) throw notFound()
+  if (!row) throw ticketNotFound()
   return row.id
 }
 
-export async function createTicket(principal: Principal, input: TicketCreate): Promise<Ticket> {
+/**
+ * Opens a ticket for the caller, or, when staff open it on someone's behalf, for that requester:
+ * the ticket is theirs (their organisation), and its history records who opened it.
+ */
+export async function createTicket(principal: Principal, input: TicketCreate, onBehalfOf?: UserWithOrgs): Promise<Ticket> {
+  const requesterOrgs = onBehalfOf ? onBehalfOf.orgs : principal.orgs.map((slug, i) => ({ slug, id: principal.orgIds[i]! }))
   let orgIndex = 0
   if (input.org) {
-    orgIndex = principal.orgs.indexOf(input.org)
-    if (orgIndex < 0) throw badInput('org', 'you are not a member of this organisation')
+    orgIndex = requesterOrgs.findIndex(o => o.slug === input.org)
+    if (orgIndex < 0) throw badInput('org', onBehalfOf ? 'is not one of the requester’s' : 'is not one of yours')
   }
-  const orgId = principal.orgIds[orgIndex] ?? null
+  const orgId = requesterOrgs[orgIndex]?.id ?? null
+  const requesterId = onBehalfOf?.id ?? principal.userId
+  if (!canSeeTicket(principal, { requesterId, assigneeId: null, orgId })) throw badInput('requester', 'belongs to an organisation whose tickets you do not see')
   const id = await asPrincipal(principal, async (tx) => {
     const [ticket] = await tx.insert(tickets).values({
       title: input.title,
       body: input.body,
       priority: input.priority ?? 'normal',
-      requesterId: principal.userId,
+      requesterId,
       orgId,
     }).returning({ id: tickets.id })
-    await tx.insert(ticketEvents).values({ ticketId: ticket!.id, actorId: principal.userId, type: 'created' })
+    const forRequester = onBehalfOf && onBehalfOf.id !== principal.userId ? { requester: { id: onBehalfOf.id, name: onBehalfOf.name } } : null
+    await tx.insert(ticketEvents).values({ ticketId: ticket!.id, actorId: principal.userId, type: 'created', toValue: forRequester })
     return ticket!.id
   })
   return getTicket(principal, id)
@@ -135,7 +143,7 @@ export async function createTicket(principal: Principal, input: TicketCreate): P
 
 async function staffMember(db: Database, userId: string) {
   const [row] = await db.select({ id: users.id, name: users.name }).from(users)
-    .where(and(eq(users.id, userId), eq(users.active, true), arrayOverlaps(users.roles, [...staffRoles])))
+    .where(and(eq(users.id, userId), eq(users.active, true), rolesInclude(users.roles, staffRoles)))
   return row
 }
 
@@ -178,7 +186,7 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
         throw forbidden('Only managers can assign tickets to others.')
       }
       const next = patch.assigneeId ? await staffMember(tx, patch.assigneeId) : null
-      if (next === undefined) throw badInput('assigneeId', 'not an active agent')
+      if (next === undefined) throw badInput('assigneeId', 'is not an active agent')
       const previous = row.assigneeId ? await tx.select({ id: users.id, name: users.name }).from(users).where(eq(users.id, row.assigneeId)).then(r => r[0] ?? null) : null
       changes.assigneeId = patch.assigneeId
       events.push({ type: 'assignee', fromValue: previous, toValue: next })
@@ -212,7 +220,7 @@ export async function listTicketEvents(principal: Principal, id: string, query: 
     seq: ticketEvents.seq,
     createdAt: ticketEvents.createdAt,
   }).from(ticketEvents).leftJoin(actor, eq(actor.id, ticketEvents.actorId))
-    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), query.cursor ? gt(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
+    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), eventVisibility(principal), query.cursor ? gt(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
     .orderBy(asc(ticketEvents.seq)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.seq])
   return { data: page.data.map(({ seq: _, ...r }) => ({ ...r, type: r.type as TicketEvent['type'], createdAt: r.createdAt.toISOString() })), meta: page.meta }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { and, arrayOverlaps, asc, eq, gt, ilike, inArray, isNull, notInArray, or, sql } from 'drizzle-orm'
-import { createError } from 'h3'
-import type { AdminUser, UserCreate, UserUpdate } from '../../shared/types/user'
+import { and, asc, eq, gt, ilike, inArray, isNull, notInArray, or, sql } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
+import type { AdminUser, RequesterChoice, RequesterRef, StaffMember, UserCreate, UserUpdate } from '../../shared/types/user'
 import { staffRoles, userCreateSchema, visibilityFlags } from '../../shared/types/user'
 import { useDb } from '../db/client'
 import type { Database } from '../db/client'
@@ -10,9 +10,13 @@ import type { UserRow } from '../db/schema'
 import { useConfig } from '../utils/config'
 import { decodeCursor, pageOf } from '../utils/cursor'
 import { hashPassword, verifyPassword } from './auth/password'
-import { primaryRole } from '../../shared/utils/roles'
-import type { Actor } from '../utils/principal'
+import { hasRole, isStaff, primaryRole } from '../../shared/utils/roles'
+import type { Actor, Principal } from '#server/utils/principal'
+import { badRequest, conflict, forbidden, notFound } from '#server/utils/errors'
+import { rolesInclude } from '#server/utils/role-sql'
 import { audit } from './audit'
+import { orgIdsForEmail } from './orgs'
+import { visibilityMode } from './visibility'
 
 export interface UserWithOrgs extends UserRow {
   orgs: { id: string, slug: string, name: string }[]
@@ -43,6 +47,8 @@ export async function ensureOrgs(db: Database, slugs: string[]): Promise<string[
   return rows.map(r => r.id)
 }
 
+const emailTaken = () => conflict('A user with this email already exists.', 'Email already in use')
+
 /** Creates a user; with an `actor` (an admin in the admin area) the creation is audited. */
 export async function createUser(input: UserCreate, actor?: Actor): Promise<UserRow> {
   const data = userCreateSchema.parse(input)
@@ -54,8 +60,9 @@ export async function createUser(input: UserCreate, actor?: Actor): Promise<User
       .values({ email: data.email, name: data.name, passwordHash, roles })
       .onConflictDoNothing({ target: users.email })
       .returning()
-    if (!user) throw createError({ statusCode: 409, statusMessage: 'Email already in use', message: 'A user with this email already exists.' })
-    const orgIds = await ensureOrgs(tx, data.orgs)
+    if (!user) throw emailTaken()
+    // A requester given no organisation joins the ones that list their mail domain.
+    const orgIds = data.orgs.length || data.role !== 'requester' ? await ensureOrgs(tx, data.orgs) : await orgIdsForEmail(tx, data.email)
     if (orgIds.length) await tx.insert(userOrgs).values(orgIds.map(orgId => ({ userId: user.id, orgId })))
     return user
   }).then(async (user) => {
@@ -97,9 +104,7 @@ export async function upsertOidcUser(identity: OidcIdentity, signIn: boolean): P
     })
   }
   catch (error) {
-    if ((error as { code?: string, cause?: { code?: string } }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505') {
-      throw createError({ statusCode: 409, statusMessage: 'Email already in use', message: 'Another account already uses this email address.' })
-    }
+    if (isUniqueViolation(error)) throw conflict('Another account already uses this email address.', 'Email already in use')
     throw error
   }
 }
@@ -139,12 +144,17 @@ export async function userForClient(clientId: string): Promise<UserRow | null> {
   return row ?? null
 }
 
-/** Checks an email + password pair; the same answer (null) for every kind of failure. */
-export async function authenticateLocal(email: string, password: string): Promise<UserRow | null> {
+/** Checks an email + password pair: null for any wrong pair (the same answer for everyone), 403 for a right pair of a deactivated account. */
+export async function authenticateLocal(email: string, password: string, ip: string | null = null): Promise<UserRow | null> {
   const db = await useDb()
   const [user] = await db.select().from(users).where(eq(users.email, email))
   const ok = await verifyPassword(password, user?.passwordHash)
-  if (!ok || !user?.active) return null
+  if (!ok || !user) return null
+  // Only someone who knows the password learns that the account exists but is switched off.
+  if (!user.active) {
+    await audit({ actorId: user.id, ip }, { action: 'sign_in_failed', details: { via: 'local', reason: 'deactivated' } })
+    throw forbidden('This account has been deactivated. Ask an administrator to reactivate it.')
+  }
   await db.update(users).set({ lastSignInAt: new Date() }).where(eq(users.id, user.id))
   return user
 }
@@ -179,10 +189,24 @@ export function toAdminUser(user: UserWithOrgs): AdminUser {
 const isEmailKey = (v: unknown): v is [string] => Array.isArray(v) && v.length === 1 && typeof v[0] === 'string'
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, c => `\\${c}`)}%`
 
+/**
+ * The people a caller may look up: admins everyone; staff the members of their organisations and
+ * the requesters of the general queue (no organisation, no staff role) — never other staff's addresses.
+ */
+export function userScope(principal: Pick<Principal, 'roles' | 'orgIds'>): SQL | undefined {
+  if (hasRole(principal.roles, 'admin')) return undefined
+  const inMyOrgs = principal.orgIds.length
+    ? sql`exists (select 1 from ${userOrgs} where ${userOrgs.userId} = ${users.id} and ${inArray(userOrgs.orgId, principal.orgIds)})`
+    : sql`false`
+  const generalQueueRequester = and(sql`not exists (select 1 from ${userOrgs} where ${userOrgs.userId} = ${users.id})`, sql`not ${rolesInclude(users.roles, staffRoles)}`)
+  return or(inMyOrgs, generalQueueRequester)
+}
+
 /** Users by email, keyset-paginated; `q` matches email or name, `org` limits to an organisation's members. */
-export async function listUsers(query: { q?: string, org?: string, cursor?: string, limit: number }) {
+export async function listUsers(principal: Principal, query: { q?: string, org?: string, cursor?: string, limit: number }) {
   const db = await useDb()
   const rows = await db.select().from(users).where(and(
+    userScope(principal),
     query.org ? inArray(users.id, db.select({ id: userOrgs.userId }).from(userOrgs).innerJoin(orgs, eq(orgs.id, userOrgs.orgId)).where(eq(orgs.slug, query.org))) : undefined,
     query.q ? or(ilike(users.email, likePattern(query.q)), ilike(users.name, likePattern(query.q))) : undefined,
     query.cursor ? gt(users.email, decodeCursor(query.cursor, isEmailKey)[0]) : undefined,
@@ -192,55 +216,132 @@ export async function listUsers(query: { q?: string, org?: string, cursor?: stri
   return { data: page.data.map(u => toAdminUser({ ...u, orgs: byUser.get(u.id) ?? [] })), meta: page.meta }
 }
 
-/** Agents, managers and admins who can be assigned a ticket. */
-export async function listAssignableStaff(): Promise<{ id: string, name: string, email: string }[]> {
+/**
+ * Agents, managers and admins who can be assigned a ticket: for admins all of them, for others the
+ * staff of the caller's organisations (who see those organisations' tickets).
+ */
+export async function listAssignableStaff(principal: Principal): Promise<StaffMember[]> {
   const db = await useDb()
+  const shared = hasRole(principal.roles, 'admin')
+    ? undefined
+    : principal.orgIds.length ? sql`exists (select 1 from ${userOrgs} where ${userOrgs.userId} = ${users.id} and ${inArray(userOrgs.orgId, principal.orgIds)})` : eq(users.id, principal.userId)
   return db.select({ id: users.id, name: users.name, email: users.email }).from(users)
-    .where(and(eq(users.active, true), arrayOverlaps(users.roles, [...staffRoles])))
+    .where(and(eq(users.active, true), rolesInclude(users.roles, staffRoles), shared))
     .orderBy(asc(users.name))
 }
 
-const notFoundUser = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'User not found.' })
+/**
+ * Requesters staff may open a ticket for, by name or email: people in the caller's directory
+ * (see `userScope`), active, at most 20.
+ */
+export async function searchRequesters(principal: Principal, q: string): Promise<RequesterChoice[]> {
+  const db = await useDb()
+  const rows = await db.select().from(users)
+    .where(and(userScope(principal), eq(users.active, true), or(ilike(users.email, likePattern(q)), ilike(users.name, likePattern(q)))))
+    .orderBy(asc(users.name)).limit(20)
+  const byUser = await orgsOf(db, rows.map(r => r.id))
+  return rows.map(u => ({ id: u.id, name: u.name, email: u.email, orgs: (byUser.get(u.id) ?? []).map(o => o.slug) }))
+}
 
 /**
- * An admin changes a user's role, visibility flags, organisations, name or active state.
- * Deactivating ends every session at once. Admins cannot lock themselves out.
+ * The requester of a ticket staff open on someone's behalf: an existing person they may look up,
+ * or a new requester account for an address nobody has yet (joining the organisations of its
+ * domain; they can set a password through "forgot password"). The ticket must stay visible to
+ * the staff member who opens it.
+ */
+export async function requesterForTicket(actor: Actor, principal: Principal, choice: RequesterRef): Promise<UserWithOrgs> {
+  if (!isStaff(principal.roles)) throw forbidden('Only agents can open tickets for someone else.')
+  const db = await useDb()
+  const email = 'email' in choice ? choice.email : undefined
+  const [found] = await db.select({ id: users.id }).from(users)
+    .where(and(email ? eq(users.email, email) : eq(users.id, (choice as { id: string }).id), userScope(principal)))
+  if (found) {
+    const user = (await findUserWithOrgs(found.id))!
+    if (!user.active) throw badRequest({ field: 'requester', problem: 'is deactivated' })
+    return user
+  }
+  if (!email) throw badRequest({ field: 'requester', problem: 'is not someone you can open tickets for' })
+  const [taken] = await db.select({ id: users.id }).from(users).where(eq(users.email, email))
+  if (taken) throw badRequest({ field: 'requester', problem: 'is not someone you can open tickets for' })
+  if (visibilityMode(principal) === 'assigned') throw badRequest({ field: 'requester', problem: 'cannot be a new person for agents who see only tickets assigned to them' })
+  const [created] = await db.insert(users).values({ email, name: ('name' in choice && choice.name) || email.split('@')[0]!, roles: [] })
+    .onConflictDoNothing({ target: users.email }).returning()
+  if (!created) throw emailTaken()
+  const orgIds = await orgIdsForEmail(db, email)
+  if (orgIds.length) await db.insert(userOrgs).values(orgIds.map(orgId => ({ userId: created.id, orgId })))
+  await audit(actor, { action: 'user_created', target: { type: 'user', id: created.id }, details: { email, roles: [], via: 'ticket on behalf' } })
+  return (await findUserWithOrgs(created.id))!
+}
+
+const notFoundUser = () => notFound('User not found.')
+
+const fromIdp = (fields: readonly string[]) => badRequest(fields.map(field => ({ field, problem: 'comes from the identity provider; change it there' })))
+
+/**
+ * An admin changes a user's role, visibility flags, organisations, name, email, password or
+ * active state. Deactivating or a new password ends every session at once. Admins cannot lock
+ * themselves out. With single sign-on, what the IdP's claims carry is changed at the IdP (the
+ * next sign-in would undo it here).
  */
 export async function updateUser(actor: Actor, userId: string, patch: UserUpdate): Promise<AdminUser> {
   const actorId = actor.actorId
   const before = await findUserWithOrgs(userId)
   if (!before) throw notFoundUser()
-  const managedByIdp = (['role', 'flags', 'orgs'] as const).filter(field => patch[field] !== undefined)
-  if (useConfig().AUTH_MODE === 'oidc' && before.subject && managedByIdp.length) {
-    // The next sign-in or renewal would undo the change: say so instead of pretending.
-    throw createError({ statusCode: 400, statusMessage: 'Invalid input', message: 'Roles and organisations come from the identity provider’s groups; change them there.', data: { issues: managedByIdp.map(field => ({ field, problem: 'managed by the identity provider' })) } })
-  }
+  const managedByIdp = (['role', 'flags', 'orgs', 'name', 'email', 'password'] as const).filter(field => patch[field] !== undefined)
+  if (useConfig().AUTH_MODE === 'oidc' && before.subject && managedByIdp.length) throw fromIdp(managedByIdp)
   const role = patch.role ?? primaryRole(before.roles)
   const flags = patch.flags ?? before.roles.filter(r => (visibilityFlags as readonly string[]).includes(r))
   const roles = [...((staffRoles as readonly string[]).includes(role) ? [role] : []), ...flags]
   if (userId === actorId && (role !== 'admin' || patch.active === false)) {
-    throw createError({ statusCode: 400, statusMessage: 'Invalid input', message: 'You cannot remove your own admin rights or deactivate yourself.', data: { issues: [{ field: patch.active === false ? 'active' : 'role', problem: 'would lock you out' }] } })
+    throw badRequest({ field: patch.active === false ? 'active' : 'role', problem: 'cannot be changed on your own account: you cannot remove your own admin rights or deactivate yourself' })
   }
+  const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password)
+  const endSessions = (patch.active === false && before.active) || passwordHash !== undefined
   const db = await useDb()
-  await db.transaction(async (tx) => {
-    await tx.update(users).set({
-      name: patch.name ?? before.name,
-      roles,
-      active: patch.active ?? before.active,
-      ...(patch.active === false && before.active ? { sessionsValidAfter: new Date() } : {}),
-      updatedAt: new Date(),
-    }).where(eq(users.id, userId))
-    if (patch.orgs) {
-      await tx.delete(userOrgs).where(eq(userOrgs.userId, userId))
-      const orgIds = await ensureOrgs(tx, patch.orgs)
-      if (orgIds.length) await tx.insert(userOrgs).values(orgIds.map(orgId => ({ userId, orgId })))
-    }
-  })
+  try {
+    await db.transaction(async (tx) => {
+      await tx.update(users).set({
+        name: patch.name ?? before.name,
+        email: patch.email ?? before.email,
+        roles,
+        active: patch.active ?? before.active,
+        ...(passwordHash ? { passwordHash } : {}),
+        ...(endSessions ? { sessionsValidAfter: new Date() } : {}),
+        updatedAt: new Date(),
+      }).where(eq(users.id, userId))
+      if (patch.orgs) {
+        await tx.delete(userOrgs).where(eq(userOrgs.userId, userId))
+        const orgIds = await ensureOrgs(tx, patch.orgs)
+        if (orgIds.length) await tx.insert(userOrgs).values(orgIds.map(orgId => ({ userId, orgId })))
+      }
+    })
+  }
+  catch (error) {
+    if (isUniqueViolation(error)) throw emailTaken()
+    throw error
+  }
   const after = toAdminUser((await findUserWithOrgs(userId))!)
   const was = toAdminUser(before)
-  const changes = Object.fromEntries((['name', 'roles', 'orgs', 'active'] as const)
+  const changes: Record<string, unknown> = Object.fromEntries((['name', 'email', 'roles', 'orgs', 'active'] as const)
     .filter(k => JSON.stringify(was[k]) !== JSON.stringify(after[k]))
     .map(k => [k, { from: was[k], to: after[k] }]))
+  // Never the password itself, not even hashed.
+  if (passwordHash) changes.password = 'set by an admin'
   if (Object.keys(changes).length) await audit(actor, { action: 'user_changed', target: { type: 'user', id: userId }, details: changes })
   return after
 }
+
+/** A user changes their own display name (local accounts; with SSO the name comes from the IdP). */
+export async function renameSelf(actor: Actor, principal: Principal, name: string): Promise<UserWithOrgs> {
+  const before = await findUserWithOrgs(principal.userId)
+  if (!before) throw notFoundUser()
+  if (useConfig().AUTH_MODE === 'oidc' && before.subject) throw fromIdp(['name'])
+  if (before.name !== name) {
+    const db = await useDb()
+    await db.update(users).set({ name, updatedAt: new Date() }).where(eq(users.id, principal.userId))
+    await audit(actor, { action: 'user_changed', target: { type: 'user', id: principal.userId }, details: { name: { from: before.name, to: name } } })
+  }
+  return (await findUserWithOrgs(principal.userId))!
+}
+
+const isUniqueViolation = (error: unknown) => [(error as { code?: string }).code, (error as { cause?: { code?: string } }).cause?.code].includes('23505')

@@ -1,45 +1,114 @@
-import { eq, inArray, or, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
-import { hasRole, isStaff } from '../../shared/utils/roles'
-import { useDb } from '../db/client'
-import type { Database } from '../db/client'
-import { tickets } from '../db/schema'
-import type { VisibilityMode } from '../db/schema'
-import { useConfig } from '../utils/config'
-import type { Principal } from '../utils/principal'
+import type { TicketEventType } from '#shared/types/ticket'
+import { staffRoles } from '#shared/types/user'
+import { hasRole, isStaff } from '#shared/utils/roles'
+import { useDb } from '#server/db/client'
+import type { Database } from '#server/db/client'
+import { ticketEvents, tickets, userOrgs, users } from '#server/db/schema'
+import type { VisibilityMode } from '#server/db/schema'
+import { useConfig } from '#server/utils/config'
+import type { Principal } from '#server/utils/principal'
+import { rolesInclude } from '#server/utils/role-sql'
+
+/** What the rule needs to know about a caller: a principal, or a user row seen as one (for mail and live events). */
+export type Viewer = Pick<Principal, 'userId' | 'roles' | 'orgIds'>
 
 /**
- * The one rule for which tickets a caller may see (the design's table), as a mode:
+ * The one rule for which tickets a caller may see (ARCHITECTURE.md, "Who sees which ticket"), as a mode:
  * - all: every ticket (admins; agents and managers when visibility is off)
- * - staff: own + assigned to them + their organisations' tickets
+ * - staff: own + assigned to them + their organisations' tickets + the general queue
+ *   (tickets whose requester has no organisation, so no ticket is left without an agent)
  * - assigned: own + assigned to them (agents restricted by the assigned-only group)
  * - org: own + their organisations' tickets (requesters in the org-scope group)
  * - own: only the tickets they requested — and the fallback, so nothing fails open.
  */
-export function visibilityMode(principal: Principal): VisibilityMode {
-  if (hasRole(principal.roles, 'admin')) return 'all'
+export function visibilityMode(viewer: Pick<Viewer, 'roles'>): VisibilityMode {
+  if (hasRole(viewer.roles, 'admin')) return 'all'
   const { VISIBILITY_ENABLED } = useConfig()
-  if (isStaff(principal.roles)) {
+  if (isStaff(viewer.roles)) {
     if (!VISIBILITY_ENABLED) return 'all'
-    return principal.roles.includes('visibility-assigned') ? 'assigned' : 'staff'
+    return viewer.roles.includes('visibility-assigned') ? 'assigned' : 'staff'
   }
-  return VISIBILITY_ENABLED && principal.roles.includes('visibility-org') ? 'org' : 'own'
+  return VISIBILITY_ENABLED && viewer.roles.includes('visibility-org') ? 'org' : 'own'
 }
 
 /** The same rule as an SQL condition on `tickets`; every path that touches a ticket filters with it. */
-export function ticketVisibility(principal: Principal): SQL {
-  const mode = visibilityMode(principal)
+export function ticketVisibility(viewer: Viewer): SQL {
+  const mode = visibilityMode(viewer)
   if (mode === 'all') return sql`true`
-  const own = eq(tickets.requesterId, principal.userId)
-  const assigned = eq(tickets.assigneeId, principal.userId)
-  const inOrgs = principal.orgIds.length ? inArray(tickets.orgId, principal.orgIds) : undefined
-  const grants = { own: [own], assigned: [own, assigned], org: [own, inOrgs], staff: [own, assigned, inOrgs] }[mode]
+  const own = eq(tickets.requesterId, viewer.userId)
+  const assigned = eq(tickets.assigneeId, viewer.userId)
+  const inOrgs = viewer.orgIds.length ? inArray(tickets.orgId, viewer.orgIds) : undefined
+  const generalQueue = isNull(tickets.orgId)
+  const grants = { own: [own], assigned: [own, assigned], org: [own, inOrgs], staff: [own, assigned, inOrgs, generalQueue] }[mode]
   return or(...grants)!
 }
 
+/** The same rule for one ticket already in hand (who receives its live events and mails). */
+export function canSeeTicket(viewer: Viewer, ticket: { requesterId: string, assigneeId: string | null, orgId: string | null }): boolean {
+  const mode = visibilityMode(viewer)
+  const own = ticket.requesterId === viewer.userId
+  const assigned = ticket.assigneeId === viewer.userId
+  const inOrgs = ticket.orgId !== null && viewer.orgIds.includes(ticket.orgId)
+  switch (mode) {
+    case 'all': return true
+    case 'staff': return own || assigned || inOrgs || ticket.orgId === null
+    case 'assigned': return own || assigned
+    case 'org': return own || inOrgs
+    case 'own': return own
+  }
+}
+
+/**
+ * The same rule in SQL from the other side: the condition on `users` under which that user sees
+ * the ticket row in scope (`tickets`). For "who can see this ticket" (notifications, the overview's
+ * warning about tickets no agent can see). Keep in step with `visibilityMode` above.
+ */
+export function userSeesTicket(): SQL {
+  const member = sql`exists (select 1 from ${userOrgs} where ${userOrgs.userId} = ${users.id} and ${userOrgs.orgId} = ${tickets.orgId})`
+  const own = eq(tickets.requesterId, users.id)
+  if (!useConfig().VISIBILITY_ENABLED) return or(rolesInclude(users.roles, staffRoles), own)!
+  const assignedOnly = rolesInclude(users.roles, ['visibility-assigned'])
+  return or(
+    rolesInclude(users.roles, ['admin']),
+    own,
+    and(rolesInclude(users.roles, staffRoles.filter(r => r !== 'admin')), or(
+      eq(tickets.assigneeId, users.id),
+      and(sql`not ${assignedOnly}`, or(isNull(tickets.orgId), member)),
+    )),
+    and(sql`not ${rolesInclude(users.roles, staffRoles)}`, rolesInclude(users.roles, ['visibility-org']), member),
+  )!
+}
+
 /** Requesters never see internal notes. */
-export function canSeeInternalNotes(principal: Principal): boolean {
-  return isStaff(principal.roles)
+export function canSeeInternalNotes(viewer: Pick<Viewer, 'roles'>): boolean {
+  return isStaff(viewer.roles)
+}
+
+/**
+ * What a requester sees of a ticket's history, per event type: what happened to their request
+ * (opened, status, title, who handles it), not how staff organise the work (priority, tags).
+ * A new event type must be decided here (the record is exhaustive); staff see every event.
+ */
+export const historyShownToRequesters: Record<TicketEventType, boolean> = {
+  created: true,
+  status: true,
+  title: true,
+  assignee: true,
+  priority: false,
+  tags: false,
+}
+
+/** Whether a caller sees this history entry (also for live events). */
+export function canSeeEvent(viewer: Pick<Viewer, 'roles'>, type: string): boolean {
+  return canSeeInternalNotes(viewer) || historyShownToRequesters[type as TicketEventType] === true
+}
+
+/** The history condition for a caller: staff see every entry, requesters the types decided above. */
+export function eventVisibility(viewer: Pick<Viewer, 'roles'>): SQL | undefined {
+  if (canSeeInternalNotes(viewer)) return undefined
+  return inArray(ticketEvents.type, (Object.keys(historyShownToRequesters) as TicketEventType[]).filter(t => historyShownToRequesters[t]))
 }
 
 /**
@@ -47,7 +116,7 @@ export function canSeeInternalNotes(principal: Principal): boolean {
  * policies (server/db/schema.ts) enforce the same rule again, so a query that forgot the
  * condition above still returns nothing the caller may not see.
  */
-export async function asPrincipal<T>(principal: Principal, work: (tx: Database) => Promise<T>): Promise<T> {
+export async function asPrincipal<T>(principal: Viewer, work: (tx: Database) => Promise<T>): Promise<T> {
   return withContext(visibilityMode(principal), principal.userId, principal.orgIds, canSeeInternalNotes(principal), work)
 }
 

@@ -1,4 +1,4 @@
-import { createError } from 'h3'
+import { badRequest } from '#server/utils/errors'
 
 /** Opaque keyset cursors: the sort key of the last row of a page, base64url-encoded JSON. */
 export function encodeCursor(key: readonly (string | number)[]): string {
@@ -11,7 +11,7 @@ export function decodeCursor<K extends readonly (string | number)[]>(cursor: str
     if (isKey(value)) return value
   }
   catch { /* answered below, like any other malformed cursor */ }
-  throw createError({ statusCode: 400, statusMessage: 'Invalid cursor', message: 'cursor: not a cursor this server issued', data: { issues: [{ field: 'cursor', problem: 'not a cursor this server issued' }] } })
+  throw badRequest({ field: 'cursor', problem: 'is not one this server issued' }, 'Invalid cursor')
 }
 
 /** Splits a fetched `limit + 1` rows into a page and the cursor of the next one. */

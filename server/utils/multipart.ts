@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import { PassThrough } from 'node:stream'
 import busboy from 'busboy'
-import { createError } from 'h3'
+import { badRequest } from '#server/utils/errors'
 
 export interface IncomingFile {
   filename: string
@@ -15,8 +15,7 @@ export interface IncomingFile {
   fields: Record<string, string>
 }
 
-const invalid = (field: string, problem: string) =>
-  createError({ statusCode: 400, statusMessage: 'Invalid input', message: `${field}: ${problem}`, data: { issues: [{ field, problem }] } })
+const invalid = (field: string, problem: string) => badRequest({ field, problem })
 
 /**
  * Streams the one file of a multipart/form-data request (field `fieldName`) into `handle` as it
@@ -27,10 +26,11 @@ export function receiveFile<T>(req: IncomingMessage, fieldName: string, maxBytes
     let parser: busboy.Busboy
     try {
       // One byte over the limit reaches the handler, so it can tell "too large" from "exactly the limit".
-      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fieldSize: 1024, fileSize: maxBytes + 1, headerPairs: 50 } })
+      // Browsers send the file name as raw UTF-8; busboy's default (latin1) would garble "Prüfbericht – 日本.pdf".
+      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: 1, fields: 10, fieldSize: 1024, fileSize: maxBytes + 1, headerPairs: 50 } })
     }
     catch {
-      return reject(invalid(fieldName, 'send the file as multipart/form-data'))
+      return reject(invalid(fieldName, 'must be sent as multipart/form-data'))
     }
     const fields: Record<string, string> = {}
     let handling: Promise<T> | undefined
@@ -50,7 +50,7 @@ export function receiveFile<T>(req: IncomingMessage, fieldName: string, maxBytes
       handling = handle({ filename: info.filename ?? '', mimeType: info.mimeType, stream: own, fields })
       handling.catch(() => own.destroy())
     })
-    parser.on('error', () => reject(invalid(fieldName, 'the multipart body is malformed')))
+    parser.on('error', () => reject(invalid(fieldName, 'was not sent as a well-formed multipart body')))
     parser.on('close', () => {
       if (!handling) return reject(invalid(fieldName, 'is required'))
       handling.then(resolve, reject)
@@ -59,7 +59,7 @@ export function receiveFile<T>(req: IncomingMessage, fieldName: string, maxBytes
     const gone = () => {
       current?.destroy(new Error('the client closed the connection'))
       if (handling) handling.then(resolve, reject)
-      else reject(invalid(fieldName, 'the upload was interrupted'))
+      else reject(invalid(fieldName, 'was not uploaded completely (the connection closed)'))
     }
     req.on('aborted', gone)
     req.on('error', gone)

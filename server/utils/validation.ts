@@ -1,6 +1,7 @@
 import type { H3Event } from 'h3'
 import { createError, getQuery, getRouterParams, readBody } from 'h3'
 import type { z } from 'zod'
+import { badRequest } from '#server/utils/errors'
 
 /** The path of the first string in `value` holding a NUL character (PostgreSQL cannot store one). */
 function nulAt(value: unknown, path: string[] = []): string[] | null {
@@ -22,13 +23,7 @@ function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<
   }
   const result = schema.safeParse(input)
   if (result.success) return result.data
-  const issues = result.error.issues.map(i => ({ field: i.path.join('.') || '(body)', problem: i.message }))
-  throw createError({
-    statusCode: 400,
-    statusMessage: 'Invalid input',
-    message: issues.map(i => `${i.field}: ${i.problem}`).join('; '),
-    data: { issues },
-  })
+  throw badRequest(result.error.issues.map(i => ({ field: i.path.join('.'), problem: i.message })))
 }
 
 export async function readInput<S extends z.ZodType>(event: H3Event, schema: S): Promise<z.output<S>> {

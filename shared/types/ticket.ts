@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { requesterRefSchema } from './user'
 
 export const ticketStatuses = ['new', 'open', 'pending', 'resolved', 'closed'] as const
 export const ticketPriorities = ['low', 'normal', 'high', 'urgent'] as const
@@ -9,22 +10,24 @@ export type TicketPriority = (typeof ticketPriorities)[number]
 export const requesterStatuses: readonly TicketStatus[] = ['open', 'resolved', 'closed']
 
 const text = (max: number) => z.string({ error: i => (i.input === undefined ? 'is required' : 'must be text') }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`)
-const tag = z.string().trim().toLowerCase().min(1).max(40).regex(/^[\p{L}\p{N}_.-]+$/u, 'letters, digits, _ . - only')
+const tag = z.string().trim().toLowerCase().min(1, 'is empty').max(40, 'must be at most 40 characters').regex(/^[\p{L}\p{N}_.-]+$/u, 'may only contain letters, digits, _ . and -')
 
 export const ticketCreateSchema = z.object({
   title: text(200),
   body: text(20_000),
-  priority: z.enum(ticketPriorities).optional(),
-  org: z.string().trim().min(1).max(64).optional(),
+  priority: z.enum(ticketPriorities, { error: `must be one of ${ticketPriorities.join(', ')}` }).optional(),
+  org: z.string().trim().min(1, 'is required').max(64, 'must be at most 64 characters').optional(),
+  // Staff only: the person the ticket is for (the history records who opened it).
+  requester: requesterRefSchema.optional(),
 })
 
 export const ticketUpdateSchema = z.object({
   title: text(200).optional(),
-  status: z.enum(ticketStatuses).optional(),
-  priority: z.enum(ticketPriorities).optional(),
-  assigneeId: z.uuid().nullable().optional(),
-  tags: z.array(tag).max(20).optional(),
-}).refine(v => Object.values(v).some(x => x !== undefined), 'nothing to change')
+  status: z.enum(ticketStatuses, { error: `must be one of ${ticketStatuses.join(', ')}` }).optional(),
+  priority: z.enum(ticketPriorities, { error: `must be one of ${ticketPriorities.join(', ')}` }).optional(),
+  assigneeId: z.uuid({ error: 'is not a person you can choose' }).nullable().optional(),
+  tags: z.array(tag).max(20, 'may be at most 20').optional(),
+}).refine(v => Object.values(v).some(x => x !== undefined), 'has nothing to change')
 
 export const commentCreateSchema = z.object({
   body: text(20_000),
@@ -60,9 +63,13 @@ export interface Comment {
   createdAt: string
 }
 
+/** Kinds of history entries; what requesters see of each is decided in server/services/visibility.ts. */
+export const ticketEventTypes = ['created', 'status', 'priority', 'assignee', 'title', 'tags'] as const
+export type TicketEventType = (typeof ticketEventTypes)[number]
+
 export interface TicketEvent {
   id: string
-  type: 'created' | 'status' | 'priority' | 'assignee' | 'title' | 'tags'
+  type: TicketEventType
   from: unknown
   to: unknown
   actor: PersonRef | null

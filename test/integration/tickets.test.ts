@@ -116,7 +116,7 @@ describe('ticket life cycle', () => {
     expect(reassigned.body.assignee).toEqual({ id: agent2.user.id, name: 'Arthur Agent' })
     const toRequester = await manager.patch(`/api/tickets/${ticket.id}`, { assigneeId: bob.user.id })
     expect(toRequester.status).toBe(400)
-    expect(toRequester.body.data.issues).toEqual([{ field: 'assigneeId', problem: 'not an active agent' }])
+    expect(toRequester.body.data.issues).toEqual([{ field: 'assigneeId', problem: 'is not an active agent' }])
   })
 })
 

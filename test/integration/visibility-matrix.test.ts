@@ -1,4 +1,10 @@
+import postgres from 'postgres'
+import { sql } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tickets } from '#server/db/schema'
+import { ticketVisibility, visibilityMode } from '#server/services/visibility'
+import type { Viewer } from '#server/services/visibility'
 import type { RunningApp } from '../fixtures/app'
 import { startApp } from '../fixtures/app'
 import type { Client } from '../fixtures/client'
@@ -7,33 +13,53 @@ import { signedInAdmin, userClient } from '../fixtures/client'
 /**
  * The authorisation matrix: every role × every ticket route × every kind of ticket, against the
  * design's "who sees which ticket" table (written out here by hand, not derived from the code).
+ * It runs three times: over HTTP (both layers together), through the app's own SQL condition on
+ * a connection that bypasses row-level security, and through row-level security alone (a query
+ * with no WHERE) — so a mistake in either layer fails on its own.
  */
 type Role = 'admin' | 'manager' | 'agent' | 'assigned-only agent' | 'requester' | 'org-scope requester' | 'requester without org'
-type Kind = 'own' | 'same-org' | 'other-org' | 'assigned'
+// general: a ticket of a requester without an organisation (the general queue).
+type Kind = 'own' | 'same-org' | 'other-org' | 'assigned' | 'general'
+const kinds: Kind[] = ['own', 'same-org', 'other-org', 'assigned', 'general']
 
 const sees: Record<Role, Record<Kind, boolean | null>> = {
-  'admin': { 'own': true, 'same-org': true, 'other-org': true, 'assigned': true },
-  'manager': { 'own': true, 'same-org': true, 'other-org': false, 'assigned': true },
-  'agent': { 'own': true, 'same-org': true, 'other-org': false, 'assigned': true },
-  'assigned-only agent': { 'own': true, 'same-org': false, 'other-org': false, 'assigned': true },
+  'admin': { 'own': true, 'same-org': true, 'other-org': true, 'assigned': true, 'general': true },
+  'manager': { 'own': true, 'same-org': true, 'other-org': false, 'assigned': true, 'general': true },
+  'agent': { 'own': true, 'same-org': true, 'other-org': false, 'assigned': true, 'general': true },
+  'assigned-only agent': { 'own': true, 'same-org': false, 'other-org': false, 'assigned': true, 'general': false },
   // Requesters cannot be assigned tickets.
-  'requester': { 'own': true, 'same-org': false, 'other-org': false, 'assigned': null },
-  'org-scope requester': { 'own': true, 'same-org': true, 'other-org': false, 'assigned': null },
-  'requester without org': { 'own': true, 'same-org': false, 'other-org': false, 'assigned': null },
+  'requester': { 'own': true, 'same-org': false, 'other-org': false, 'assigned': null, 'general': false },
+  'org-scope requester': { 'own': true, 'same-org': true, 'other-org': false, 'assigned': null, 'general': false },
+  'requester without org': { 'own': true, 'same-org': false, 'other-org': false, 'assigned': null, 'general': false },
+}
+// Each of the five row-level security modes is reached by one of the roles above.
+const modeOf: Record<Role, string> = {
+  'admin': 'all',
+  'manager': 'staff',
+  'agent': 'staff',
+  'assigned-only agent': 'assigned',
+  'requester': 'own',
+  'org-scope requester': 'org',
+  'requester without org': 'own',
 }
 const staffRoles = new Set<Role>(['admin', 'manager', 'agent', 'assigned-only agent'])
 
-interface Actor { role: Role, client: Client & { user: { id: string } }, tickets: Partial<Record<Kind, { id: string, number: number, marker: string }>> }
+interface Actor { role: Role, viewer: Viewer, client: Client & { user: { id: string } }, tickets: Partial<Record<Kind, { id: string, number: number, marker: string }>> }
 
 let app: RunningApp
+let owner: postgres.Sql
+let appRole: postgres.Sql
 const actors: Actor[] = []
 const internalMarkers: string[] = []
 
 beforeAll(async () => {
   app = await startApp()
+  owner = postgres(app.ownerDatabaseUrl!, { max: 1, onnotice: () => {} })
+  appRole = postgres(app.databaseEnv.DATABASE_URL, { max: 1, onnotice: () => {} })
   const admin = await signedInAdmin(app.url)
   const acmeRequester = await userClient(admin, 'requester', { orgs: ['acme'] })
   const globexRequester = await userClient(admin, 'requester', { orgs: ['globex'] })
+  const lonelyRequester = await userClient(admin, 'requester')
   const make: Record<Role, () => ReturnType<typeof userClient>> = {
     'admin': () => userClient(admin, 'admin'),
     'manager': () => userClient(admin, 'manager', { orgs: ['acme'] }),
@@ -53,10 +79,13 @@ beforeAll(async () => {
   }
   for (const role of Object.keys(sees) as Role[]) {
     const client = await make[role]()
-    const actor: Actor = { role, client, tickets: {} }
+    const me = (await client.get('/api/me')).body as { roles: string[], orgs: string[] }
+    const orgIds = me.orgs.length ? (await owner`select id from orgs where slug in ${owner(me.orgs)}`).map(r => r.id as string) : []
+    const actor: Actor = { role, client, viewer: { userId: client.user.id, roles: me.roles, orgIds }, tickets: {} }
     actor.tickets.own = await open(client, `Own ticket of ${role}`)
     actor.tickets['same-org'] = await open(acmeRequester, `Acme ticket for ${role}`)
     actor.tickets['other-org'] = await open(globexRequester, `Globex ticket for ${role}`)
+    actor.tickets.general = await open(lonelyRequester, `General queue ticket for ${role}`)
     if (staffRoles.has(role)) {
       const assigned = await open(globexRequester, `Globex ticket assigned to ${role}`)
       expect((await admin.patch(`/api/tickets/${assigned.id}`, { assigneeId: client.user.id })).status).toBe(200)
@@ -65,7 +94,47 @@ beforeAll(async () => {
     actors.push(actor)
   }
 })
-afterAll(() => app?.stop())
+afterAll(async () => {
+  await owner?.end()
+  await appRole?.end()
+  await app?.stop()
+})
+
+const cases = (Object.keys(sees) as Role[]).flatMap(role =>
+  kinds.filter(kind => sees[role][kind] !== null).map(kind => [role, kind] as const))
+
+/** The ids of this actor's tickets that a layer returns, as kind → seen. */
+function seenKinds(actor: Actor, ids: Set<string>) {
+  return Object.fromEntries(kinds.filter(k => actor.tickets[k]).map(k => [k, ids.has(actor.tickets[k]!.id)]))
+}
+const expectedKinds = (actor: Actor) => Object.fromEntries(kinds.filter(k => actor.tickets[k]).map(k => [k, sees[actor.role][k]]))
+
+describe('the app’s SQL condition alone (row-level security bypassed)', () => {
+  it.each(Object.keys(sees) as Role[])('%s', async (role) => {
+    const actor = actors.find(a => a.role === role)!
+    const query = new PgDialect().sqlToQuery(sql`select ${tickets.id} from ${tickets} where ${ticketVisibility(actor.viewer)}`)
+    const [bypass] = await owner`select rolbypassrls or rolsuper as bypass from pg_roles where rolname = current_user`
+    expect(bypass!.bypass).toBe(true)
+    const rows = await owner.unsafe(query.sql, query.params as never[])
+    expect(seenKinds(actor, new Set(rows.map(r => r.id as string)))).toEqual(expectedKinds(actor))
+  })
+})
+
+describe('row-level security alone (no WHERE clause), in all five modes', () => {
+  it('covers every mode', () => {
+    expect(new Set(actors.map(a => visibilityMode(a.viewer)))).toEqual(new Set(['all', 'staff', 'assigned', 'org', 'own']))
+  })
+
+  it.each(Object.keys(sees) as Role[])('%s', async (role) => {
+    const actor = actors.find(a => a.role === role)!
+    expect(visibilityMode(actor.viewer)).toBe(modeOf[role])
+    const rows = await appRole.begin(async (tx) => {
+      await tx`select set_config('app.mode', ${modeOf[role]}, true), set_config('app.user_id', ${actor.viewer.userId}, true), set_config('app.org_ids', ${actor.viewer.orgIds.join(',')}, true), set_config('app.staff', ${staffRoles.has(role) ? 'on' : 'off'}, true)`
+      return tx`select id from tickets`
+    })
+    expect(seenKinds(actor, new Set(rows.map(r => r.id as string)))).toEqual(expectedKinds(actor))
+  })
+})
 
 const routes = [
   { name: 'GET ticket', call: (c: Client, id: string) => c.get(`/api/tickets/${id}`), ok: 200 },
@@ -77,10 +146,7 @@ const routes = [
   { name: 'POST comment', call: (c: Client, id: string) => c.post(`/api/tickets/${id}/comments`, { body: 'matrix reply' }), ok: 201 },
 ]
 
-describe('authorisation matrix', () => {
-  const cases = (Object.keys(sees) as Role[]).flatMap(role =>
-    (['own', 'same-org', 'other-org', 'assigned'] as Kind[]).filter(kind => sees[role][kind] !== null).map(kind => [role, kind] as const))
-
+describe('authorisation matrix over HTTP', () => {
   it.each(cases)('%s × %s ticket', async (role, kind) => {
     const actor = actors.find(a => a.role === role)!
     const ticket = actor.tickets[kind]!

@@ -1,9 +1,9 @@
-import { auditQuerySchema, listAudit } from '../../services/audit'
-import { useConfig } from '../../utils/config'
-import { requirePrincipal } from '../../utils/principal'
-import { readQueryInput } from '../../utils/validation'
+import { auditQuerySchema, listAudit } from '#server/services/audit'
+import { useConfig } from '#server/utils/config'
+import { requirePrincipal } from '#server/utils/principal'
+import { readQueryInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
-  await requirePrincipal(event, { role: 'manager' })
-  return listAudit(readQueryInput(event, auditQuerySchema(useConfig().MAX_PAGE_SIZE)))
+  const principal = await requirePrincipal(event, { role: 'manager' })
+  return listAudit(principal, readQueryInput(event, auditQuerySchema(useConfig().MAX_PAGE_SIZE)))
 })

@@ -1,4 +1,4 @@
-import { overview } from '../../services/reports'
-import { requirePrincipal } from '../../utils/principal'
+import { overview } from '#server/services/reports'
+import { requirePrincipal } from '#server/utils/principal'
 
 export default defineEventHandler(async event => overview(await requirePrincipal(event, { role: 'manager' })))

@@ -18,7 +18,7 @@ export function requireLocalMode(): void {
 
 /** Checks the pair, audits the attempt and sets the session cookie; one answer for every wrong pair. */
 export async function signInLocal(event: H3Event, input: { email: string, password: string }): Promise<{ user: Me }> {
-  const user = await authenticateLocal(input.email, input.password)
+  const user = await authenticateLocal(input.email, input.password, actorOf(event).ip)
   if (!user) {
     authFailures.inc({ reason: 'bad_credentials' })
     await audit(actorOf(event), { action: 'sign_in_failed', details: { email: input.email, via: 'local' } })

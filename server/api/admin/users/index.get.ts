@@ -5,13 +5,13 @@ import { requirePrincipal } from '#server/utils/principal'
 import { readQueryInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
-  await requirePrincipal(event, { role: 'manager' })
+  const principal = await requirePrincipal(event, { role: 'manager' })
   const { MAX_PAGE_SIZE } = useConfig()
   const query = readQueryInput(event, z.object({
     q: z.string().trim().max(100).optional(),
     org: z.string().trim().max(64).optional(),
     cursor: z.string().max(400).optional(),
-    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(Math.min(50, MAX_PAGE_SIZE)),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`).default(Math.min(50, MAX_PAGE_SIZE)),
   }))
-  return listUsers(query)
+  return listUsers(principal, query)
 })

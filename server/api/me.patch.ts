@@ -1,0 +1,12 @@
+import { meUpdateSchema } from '#shared/types/user'
+import { toMe } from '#server/services/me'
+import { renameSelf } from '#server/services/users'
+import { requirePrincipal, actorOf } from '#server/utils/principal'
+import { readInput } from '#server/utils/validation'
+
+/** Users change their own display name. */
+export default defineEventHandler(async (event) => {
+  const principal = await requirePrincipal(event, { scope: null })
+  const { name } = await readInput(event, meUpdateSchema)
+  return toMe(await renameSelf(actorOf(event, principal), principal, name))
+})

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import {
-  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, text, timestamp, uuid,
+  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, smallint, text, timestamp, uuid,
 } from 'drizzle-orm/pg-core'
 import { ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
 
@@ -82,8 +82,14 @@ export const tickets = pgTable('tickets', {
   orgId: uuid('org_id').references(() => orgs.id),
   firstResponseAt: timestamp('first_response_at', { withTimezone: true }),
   resolvedAt: timestamp('resolved_at', { withTimezone: true }),
-  search: tsvector('search').notNull().generatedAlwaysAs(
-    (): SQL => sql`setweight(to_tsvector('english'::regconfig, ${tickets.title}), 'A') || setweight(to_tsvector('english'::regconfig, ${tickets.body}), 'B')`,
+  // `updated_at` is what requesters see: public changes only. Staff see `activity_at`, which
+  // internal notes and staff-only changes move too; each comes with who made the change (unread markers).
+  updatedBy: uuid('updated_by').references(() => users.id),
+  activityAt: timestamp('activity_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  activityBy: uuid('activity_by').references(() => users.id),
+  // Enum comparisons are not LEAKPROOF, so under row-level security they cannot drive an index: sort on this instead.
+  priorityRank: smallint('priority_rank').notNull().generatedAlwaysAs(
+    (): SQL => sql`case ${tickets.priority} when 'urgent' then 3 when 'high' then 2 when 'normal' then 1 else 0 end`,
   ),
   ...timestamps,
 }, t => [
@@ -91,7 +97,11 @@ export const tickets = pgTable('tickets', {
   index('tickets_assignee_number_idx').on(t.assigneeId, t.number),
   index('tickets_org_number_idx').on(t.orgId, t.number),
   index('tickets_status_number_idx').on(t.status, t.number),
-  index('tickets_search_idx').using('gin', t.search),
+  // Keyset pagination for each list sort (newest first), see server/services/ticket-list.ts.
+  index('tickets_activity_number_idx').on(t.activityAt, t.number),
+  index('tickets_updated_number_idx').on(t.updatedAt, t.number),
+  index('tickets_created_number_idx').on(t.createdAt, t.number),
+  index('tickets_priority_activity_number_idx').on(t.priorityRank, t.activityAt, t.number),
   pgPolicy('tickets_select', { for: 'select', using: ticketVisibleToCaller }),
   pgPolicy('tickets_insert', { for: 'insert', withCheck: ticketVisibleToCaller }),
   // A visible ticket may be changed so that the caller no longer sees it (e.g. handed to another organisation's agent).
@@ -217,3 +227,40 @@ export const auditLog = pgTable('audit_log', {
 ])
 
 export type AuditRow = typeof auditLog.$inferSelect
+
+/**
+ * The search documents of tickets (docs/search.md), one row per ticket, kept by triggers
+ * (migration `search_functions`). Row-level security is on with no policy, so the app's role
+ * reads nothing here; it searches through `search_ticket_ids()`, a SECURITY DEFINER function
+ * that returns matching ids only, which are then joined to `tickets` under its policies.
+ */
+export const ticketSearch = pgTable('ticket_search', {
+  ticketId: uuid('ticket_id').primaryKey().references(() => tickets.id, { onDelete: 'cascade' }),
+  requesterId: uuid('requester_id').notNull(),
+  titleDoc: tsvector('title_doc').notNull(),
+  bodyDoc: tsvector('body_doc').notNull(),
+  requesterDoc: tsvector('requester_doc').notNull(),
+  repliesDoc: tsvector('replies_doc').notNull().default(sql`''::tsvector`),
+  notesDoc: tsvector('notes_doc').notNull().default(sql`''::tsvector`),
+}, t => [
+  index('ticket_search_requester_idx').on(t.requesterId),
+  // What requesters search, and what staff search (the same plus internal notes).
+  index('ticket_search_public_idx').using('gin', sql`(${t.titleDoc} || ${t.bodyDoc} || ${t.requesterDoc} || ${t.repliesDoc})`),
+  index('ticket_search_staff_idx').using('gin', sql`(${t.titleDoc} || ${t.bodyDoc} || ${t.requesterDoc} || ${t.repliesDoc} || ${t.notesDoc})`),
+]).enableRLS()
+
+/** When each user last opened each ticket: a ticket is unread when someone else changed it since. */
+export const ticketReads = pgTable('ticket_reads', {
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  ticketId: uuid('ticket_id').notNull().references(() => tickets.id, { onDelete: 'cascade' }),
+  // The ticket's activity_at when it was opened (the database's clock, like every activity time).
+  seenAt: timestamp('seen_at', { withTimezone: true, precision: 3 }).notNull(),
+}, t => [
+  primaryKey({ columns: [t.userId, t.ticketId] }),
+  index('ticket_reads_ticket_idx').on(t.ticketId),
+  pgPolicy('ticket_reads_own', {
+    for: 'all',
+    using: sql`user_id = ${caller} and ${ofVisibleTicket}`,
+    withCheck: sql`user_id = ${caller} and ${ofVisibleTicket}`,
+  }),
+]).enableRLS()

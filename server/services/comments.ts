@@ -53,7 +53,8 @@ export async function addComment(principal: Principal, id: string, input: Commen
       .values({ ticketId: ticket.id, authorId: principal.userId, body: input.body, internal: input.internal })
       .returning({ id: comments.id })
     const now = new Date()
-    const changes: Partial<typeof tickets.$inferInsert> = { updatedAt: now }
+    // The comment's trigger moves the ticket's activity times (a note only the staff one).
+    const changes: Partial<typeof tickets.$inferInsert> = {}
     if (!input.internal) {
       const byRequester = ticket.requesterId === principal.userId
       const status = statusAfterReply(ticket.status, byRequester)
@@ -66,7 +67,7 @@ export async function addComment(principal: Principal, id: string, input: Commen
         await tx.update(tickets).set({ firstResponseAt: now }).where(and(eq(tickets.id, ticket.id), isNull(tickets.firstResponseAt)))
       }
     }
-    await tx.update(tickets).set(changes).where(eq(tickets.id, ticket.id))
+    if (Object.keys(changes).length) await tx.update(tickets).set(changes).where(eq(tickets.id, ticket.id))
     const [row] = await tx.select(commentColumns).from(comments).innerJoin(users, eq(users.id, comments.authorId)).where(eq(comments.id, comment!.id))
     return toComment(row!)
   })

@@ -1,13 +1,13 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import { z } from 'zod'
-import type { Ticket, TicketCreate, TicketEvent, TicketStatus, TicketUpdate } from '../../shared/types/ticket'
-import { requesterStatuses, ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
+import type { Ticket, TicketCreate, TicketEvent, TicketListResponse, TicketStatus, TicketUpdate } from '../../shared/types/ticket'
+import { requesterStatuses } from '../../shared/types/ticket'
 import { staffRoles } from '../../shared/types/user'
 import { hasRole, isStaff } from '../../shared/utils/roles'
 import type { Database } from '../db/client'
-import { orgs, ticketEvents, tickets, users } from '../db/schema'
+import { ticketEvents, ticketReads, tickets, users } from '../db/schema'
 import type { TicketRow } from '../db/schema'
 import { useConfig } from '../utils/config'
 import { badRequest, forbidden, notFound } from '../utils/errors'
@@ -15,6 +15,8 @@ import { cursorNumber, pageOf } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
 import { rolesInclude } from '../utils/role-sql'
 import type { UserWithOrgs } from './users'
+import type { TicketListQuery } from './ticket-list'
+import { readTicketList, selectTickets, toTicket } from './ticket-list'
 import { asPrincipal, canSeeTicket, eventVisibility, ticketVisibility } from './visibility'
 
 export const ticketNotFound = () => notFound('Ticket not found.')
@@ -27,75 +29,27 @@ export function ticketKey(id: string): SQL {
   throw ticketNotFound()
 }
 
-const requester = alias(users, 'requester')
-const assignee = alias(users, 'assignee')
-
-const ticketColumns = {
-  id: tickets.id,
-  number: tickets.number,
-  title: tickets.title,
-  body: tickets.body,
-  status: tickets.status,
-  priority: tickets.priority,
-  tags: tickets.tags,
-  requester: { id: requester.id, name: requester.name },
-  assignee: { id: assignee.id, name: assignee.name },
-  org: { slug: orgs.slug, name: orgs.name },
-  createdAt: tickets.createdAt,
-  updatedAt: tickets.updatedAt,
+/** The queue: filters, sorts, search, totals and unread markers (server/services/ticket-list.ts). */
+export async function listTickets(principal: Principal, query: TicketListQuery): Promise<TicketListResponse> {
+  return asPrincipal(principal, tx => readTicketList(tx, principal, query))
 }
 
-function selectTickets(db: Database) {
-  return db.select(ticketColumns).from(tickets)
-    .innerJoin(requester, eq(requester.id, tickets.requesterId))
-    .leftJoin(assignee, eq(assignee.id, tickets.assigneeId))
-    .leftJoin(orgs, eq(orgs.id, tickets.orgId))
-}
-
-type TicketSelection = Awaited<ReturnType<ReturnType<typeof selectTickets>['execute']>>[number]
-
-function toTicket(row: TicketSelection): Ticket {
-  return { ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() }
-}
-
-const commaList = <T extends string>(values: readonly [T, ...T[]]) =>
-  z.string().transform(s => s.split(',').map(v => v.trim()).filter(Boolean)).pipe(z.array(z.enum(values)).min(1))
-
-export function ticketListQuerySchema(maxPageSize: number) {
-  return z.object({
-    status: commaList(ticketStatuses).optional(),
-    priority: commaList(ticketPriorities).optional(),
-    assignee: z.union([z.literal('me'), z.literal('none'), z.uuid()]).optional(),
-    org: z.string().trim().min(1).max(64).optional(),
-    q: z.string().trim().max(200).optional(),
-    cursor: z.string().max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(maxPageSize, `must be at most ${maxPageSize}`).default(Math.min(25, maxPageSize)),
-  })
-}
-export type TicketListQuery = z.infer<ReturnType<typeof ticketListQuerySchema>>
-
-/** Newest first, keyset-paginated on the ticket number. */
-export async function listTickets(principal: Principal, query: TicketListQuery) {
-  const conditions: (SQL | undefined)[] = [ticketVisibility(principal)]
-  if (query.status) conditions.push(inArray(tickets.status, query.status))
-  if (query.priority) conditions.push(inArray(tickets.priority, query.priority))
-  if (query.assignee === 'me') conditions.push(eq(tickets.assigneeId, principal.userId))
-  else if (query.assignee === 'none') conditions.push(isNull(tickets.assigneeId))
-  else if (query.assignee) conditions.push(eq(tickets.assigneeId, query.assignee))
-  if (query.org) conditions.push(eq(orgs.slug, query.org))
-  if (query.q) conditions.push(sql`${tickets.search} @@ websearch_to_tsquery('english', ${query.q})`)
-  if (query.cursor) conditions.push(lt(tickets.number, cursorNumber(query.cursor)))
-
-  const rows = await asPrincipal(principal, tx => selectTickets(tx).where(and(...conditions)).orderBy(desc(tickets.number)).limit(query.limit + 1))
-  const page = pageOf(rows, query.limit, r => [r.number])
-  return { data: page.data.map(toTicket), meta: page.meta }
-}
-
+/** One ticket; opening it marks it read for the caller (up to its latest change). */
 export async function getTicket(principal: Principal, id: string): Promise<Ticket> {
   const key = ticketKey(id)
-  const [row] = await asPrincipal(principal, tx => selectTickets(tx).where(and(key, ticketVisibility(principal))))
+  const row = await asPrincipal(principal, async (tx) => {
+    const [found] = await selectTickets(tx, principal).where(and(key, ticketVisibility(principal)))
+    if (found) await markRead(tx, principal, found.id)
+    return found
+  })
   if (!row) throw ticketNotFound()
   return toTicket(row)
+}
+
+async function markRead(tx: Database, principal: Principal, ticketId: string) {
+  await tx.insert(ticketReads)
+    .values({ userId: principal.userId, ticketId, seenAt: sql`(select ${tickets.activityAt} from ${tickets} where ${tickets.id} = ${ticketId})` })
+    .onConflictDoUpdate({ target: [ticketReads.userId, ticketReads.ticketId], set: { seenAt: sql`excluded.seen_at` }, setWhere: sql`${ticketReads.seenAt} is distinct from excluded.seen_at` })
 }
 
 /** The visible ticket's row, locked for the rest of the transaction; 404 when not visible. */
@@ -195,7 +149,15 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
     if (events.length) {
       // History first: after the update the caller may no longer see the ticket (e.g. an assigned-only agent dropping it).
       await tx.insert(ticketEvents).values(events.map(e => ({ ...e, ticketId: row.id, actorId: principal.userId })))
-      await tx.update(tickets).set({ ...changes, updatedAt: new Date() }).where(eq(tickets.id, row.id))
+      // Requesters see title and status; priority, tags and assignee are staff business (issue 10: no leak through updatedAt).
+      const seenByRequester = events.some(e => e.type === 'title' || e.type === 'status')
+      const now = sql`now()`
+      await tx.update(tickets).set({
+        ...changes,
+        activityAt: now,
+        activityBy: principal.userId,
+        ...(seenByRequester ? { updatedAt: now, updatedBy: principal.userId } : {}),
+      }).where(eq(tickets.id, row.id))
     }
     return row.id
   })

@@ -24,9 +24,13 @@ export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => readonly 
   }
 }
 
-const isNumberKey = (v: unknown): v is [number] => Array.isArray(v) && v.length === 1 && Number.isSafeInteger(v[0])
+/** The largest value of a PostgreSQL `integer` column (ticket numbers). */
+export const INT4_MAX = 2_147_483_647
 
-/** The number in a cursor made of one integer key (ticket number, thread position). */
-export function cursorNumber(cursor: string): number {
-  return decodeCursor(cursor, isNumberKey)[0]
+/** Whether `v` is an integer a column of the given range can hold (a cursor beyond it is a 400, not a 500). */
+export const isIntegerIn = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
+
+/** The number in a cursor made of one integer key (ticket number, thread position), within `max`. */
+export function cursorNumber(cursor: string, max = Number.MAX_SAFE_INTEGER): number {
+  return decodeCursor(cursor, (v): v is [number] => Array.isArray(v) && v.length === 1 && isIntegerIn(v[0], 0, max))[0]
 }

@@ -77,3 +77,25 @@ export interface TicketEvent {
 }
 
 export interface Page<T> { data: T[], meta: { nextCursor: string | null, limit: number } }
+
+/** Orders of the ticket list; `relevance` (the default with `q`) puts number and title hits first. */
+export const ticketSorts = ['updated', 'created', 'priority', 'number', 'relevance'] as const
+export type TicketSort = (typeof ticketSorts)[number]
+
+/** Counts are exact up to this many matches; above it `meta.total` is this and `totalCapped` is true. */
+export const TICKET_TOTAL_CAP = 10_000
+
+/** A ticket in a list: `unread` when someone else changed it since the caller last opened it. */
+export interface TicketListItem extends Ticket { unread: boolean }
+
+export interface TicketListResponse {
+  data: TicketListItem[]
+  meta: {
+    nextCursor: string | null
+    limit: number
+    total: number
+    totalCapped: boolean
+    /** Set when `q` is a ticket number (`1042`, `#1042`) of a ticket the caller may see: open it directly. */
+    jump: { id: string, number: number } | null
+  }
+}

@@ -1,4 +1,5 @@
-import { listTickets, ticketListQuerySchema } from '../../services/tickets'
+import { ticketListQuerySchema } from '../../services/ticket-list'
+import { listTickets } from '../../services/tickets'
 import { useConfig } from '../../utils/config'
 import { requirePrincipal } from '../../utils/principal'
 import { readQueryInput } from '../../utils/validation'

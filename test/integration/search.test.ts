@@ -1,0 +1,261 @@
+import postgres from 'postgres'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningApp } from '../fixtures/app'
+import { startApp } from '../fixtures/app'
+import type { Client } from '../fixtures/client'
+import { signedInAdmin, userClient } from '../fixtures/client'
+
+type Actor = Awaited<ReturnType<typeof userClient>>
+interface Item { id: string, number: number, title: string, priority: string, createdAt: string, updatedAt: string, unread: boolean }
+
+let app: RunningApp
+let admin: Client
+let alice: Actor // requester at acme
+let bob: Actor // requester at globex
+let agent: Actor // agent for acme
+let agent2: Actor // another agent for acme
+
+beforeAll(async () => {
+  app = await startApp()
+  admin = await signedInAdmin(app.url)
+  alice = await userClient(admin, 'requester', { orgs: ['acme'], name: 'Alice Liddell' })
+  bob = await userClient(admin, 'requester', { orgs: ['globex'], name: 'Bob Builder' })
+  agent = await userClient(admin, 'agent', { orgs: ['acme'], name: 'Agnes Agent' })
+  agent2 = await userClient(admin, 'agent', { orgs: ['acme'], name: 'Arthur Agent' })
+})
+afterAll(() => app?.stop())
+
+async function openTicket(who: Client, title: string, body = 'Nothing else to say.', fields: Record<string, unknown> = {}) {
+  const res = await who.post('/api/tickets', { title, body, ...fields })
+  expect(res.status).toBe(201)
+  return res.body as Item
+}
+async function reply(who: Client, ticket: Item, body: string, internal = false) {
+  expect((await who.post(`/api/tickets/${ticket.id}/comments`, { body, internal })).status).toBe(201)
+}
+async function search(who: Client, q: string, extra = '') {
+  const res = await who.get(`/api/tickets?q=${encodeURIComponent(q)}${extra}`)
+  expect(res.status).toBe(200)
+  return res.body as { data: Item[], meta: { total: number, totalCapped: boolean, nextCursor: string | null, jump: { id: string, number: number } | null } }
+}
+const ids = (page: { data: Item[] }) => page.data.map(t => t.id)
+
+describe('search finds what people remember about a ticket', () => {
+  let ticket: Item
+  beforeAll(async () => {
+    ticket = await openTicket(alice, 'Calendar invites vanish', 'Invites from the zeppelin team disappear after an hour.')
+    await reply(agent, ticket, 'Please check the quokka setting in your mailbox.')
+    await reply(agent, ticket, 'Customer is on the narwhal migration list.', true)
+  })
+
+  it('matches the title, the body, public replies, and the requester name and email', async () => {
+    for (const q of ['calendar', 'zeppelin', 'quokka', 'Liddell', alice.user.email, alice.user.email.split('@')[0]!]) {
+      for (const who of [alice, agent, admin]) expect(ids(await search(who, q)), `${q}`).toContain(ticket.id)
+    }
+  })
+
+  it('matches internal notes for staff only: a requester never matches, counts or sees them', async () => {
+    const staff = await search(agent, 'narwhal')
+    expect(ids(staff)).toEqual([ticket.id])
+    expect(staff.meta.total).toBe(1)
+    const requester = await search(alice, 'narwhal')
+    expect(requester.data).toEqual([])
+    expect(requester.meta.total).toBe(0)
+    // Combined with a public word, the note's word still does not make the ticket match.
+    expect((await search(alice, 'zeppelin narwhal')).meta.total).toBe(0)
+    expect((await search(agent, 'zeppelin narwhal')).meta.total).toBe(1)
+  })
+
+  it('keeps to the visibility rule: other organisations neither match nor count', async () => {
+    const page = await search(bob, 'zeppelin')
+    expect(page.data).toEqual([])
+    expect(page.meta.total).toBe(0)
+    expect((await bob.get(`/api/tickets/${ticket.number}`)).status).toBe(404)
+  })
+
+  it('matches the last word as the start of a word', async () => {
+    const outlook = await openTicket(alice, 'Outlook crashes on start', 'It shows a white window.')
+    for (const q of ['outl', 'Outlo', 'crashes outl', 'white wind']) expect(ids(await search(alice, q)), q).toContain(outlook.id)
+    // Only the last word is a prefix, and only outside quotes or a negation.
+    expect(ids(await search(alice, 'outl crashes'))).not.toContain(outlook.id)
+    expect(ids(await search(alice, '"white wind"'))).not.toContain(outlook.id)
+    expect(ids(await search(alice, 'crashes -outl'))).toContain(outlook.id)
+  })
+
+  it('keeps the web-search syntax: phrases, exclusions and or', async () => {
+    const red = await openTicket(alice, 'Printer prints red stripes', 'The office printer on floor two.')
+    const blue = await openTicket(alice, 'Scanner shows blue stripes', 'The office scanner.')
+    expect(ids(await search(alice, '"red stripes"'))).toEqual([red.id])
+    expect(ids(await search(alice, 'stripes -printer'))).toEqual([blue.id])
+    expect(new Set(ids(await search(alice, 'printer or scanner')))).toEqual(new Set([red.id, blue.id]))
+  })
+
+  it('goes straight to a ticket by its number, #number too, when the caller may see it', async () => {
+    const other = await openTicket(alice, `About ticket ${ticket.number}`, 'See the other one.')
+    for (const q of [String(ticket.number), `#${ticket.number}`]) {
+      const page = await search(alice, q)
+      expect(page.meta.jump).toEqual({ id: ticket.id, number: ticket.number })
+      // The numbered ticket first, then tickets that mention the number.
+      expect(ids(page)).toEqual([ticket.id, other.id])
+    }
+    const hidden = await search(bob, `#${ticket.number}`)
+    expect(hidden.meta.jump).toBeNull()
+    expect(hidden.data).toEqual([])
+    expect((await search(alice, '#99999999')).meta.jump).toBeNull()
+    // A number beyond any ticket's is just text (no 500).
+    expect((await search(alice, '99999999999')).meta.jump).toBeNull()
+  })
+
+  it('orders by relevance: title hits before tickets that only mention the word', async () => {
+    const inTitle = await openTicket(alice, 'Wombat license expired', 'Renew it.')
+    const inBody = await openTicket(alice, 'Something about software', 'The wombat tool stopped.')
+    await reply(agent, inTitle, 'Looking into it.') // older by creation, title hit
+    const inReply = await openTicket(alice, 'Yet another question', 'Hello.')
+    await reply(agent, inReply, 'Try the wombat installer.')
+    expect(ids(await search(alice, 'wombat'))).toEqual([inTitle.id, inReply.id, inBody.id])
+    // An explicit sort wins over relevance.
+    expect(ids(await search(alice, 'wombat', '&sort=created'))).toEqual([inReply.id, inBody.id, inTitle.id])
+  })
+})
+
+describe('the queue: sorts, stable pages, totals', () => {
+  let pagerAgent: Actor
+  let created: Item[]
+  beforeAll(async () => {
+    pagerAgent = await userClient(admin, 'agent', { orgs: ['pager'] })
+    const carol = await userClient(admin, 'requester', { orgs: ['pager'] })
+    const priorities = ['low', 'urgent', 'normal', 'high', 'urgent', 'low', 'normal']
+    created = []
+    for (const [i, priority] of priorities.entries()) created.push(await openTicket(carol, `Pager ticket ${i} gizmo`, 'gizmo body', { priority }))
+    // Activity in another order than creation.
+    await reply(pagerAgent, created[0]!, 'first answer')
+    await reply(carol, created[3]!, 'gizmo again')
+  })
+
+  const walk = async (who: Client, query: string) => {
+    const seen: Item[] = []
+    let cursor: string | null = null
+    do {
+      const res = await who.get(`/api/tickets?limit=2${query}${cursor ? `&cursor=${cursor}` : ''}`)
+      expect(res.status).toBe(200)
+      seen.push(...res.body.data)
+      cursor = res.body.meta.nextCursor
+    } while (cursor)
+    return seen
+  }
+
+  it('pages through every sort without repeats or gaps, in the order of the sort', async () => {
+    const rank = { low: 0, normal: 1, high: 2, urgent: 3 } as Record<string, number>
+    const ordered: Record<string, (a: Item, b: Item) => boolean> = {
+      updated: (a, b) => a.updatedAt >= b.updatedAt,
+      created: (a, b) => a.createdAt >= b.createdAt,
+      number: (a, b) => a.number > b.number,
+      priority: (a, b) => rank[a.priority]! > rank[b.priority]! || (rank[a.priority] === rank[b.priority] && a.updatedAt >= b.updatedAt),
+    }
+    for (const [sort, inOrder] of Object.entries(ordered)) {
+      for (const q of ['', '&q=gizmo']) {
+        const full = (await pagerAgent.get(`/api/tickets?limit=100&sort=${sort}${q}`)).body.data as Item[]
+        expect(full).toHaveLength(created.length)
+        expect(full.every((t, i) => i === 0 || inOrder(full[i - 1]!, t)), `${sort}${q}`).toBe(true)
+        expect((await walk(pagerAgent, `&sort=${sort}${q}`)).map(t => t.id), `${sort}${q}`).toEqual(full.map(t => t.id))
+      }
+    }
+    expect((await pagerAgent.get('/api/tickets?limit=100')).body.data.map((t: Item) => t.id)).toEqual(
+      (await pagerAgent.get('/api/tickets?limit=100&sort=updated')).body.data.map((t: Item) => t.id))
+    expect((await walk(pagerAgent, '&q=gizmo')).map(t => t.id)).toEqual((await search(pagerAgent, 'gizmo', '&limit=100')).data.map(t => t.id))
+  })
+
+  it('keeps a page stable when tickets change between requests', async () => {
+    const first = await pagerAgent.get('/api/tickets?limit=3&sort=number')
+    await openTicket(await userClient(admin, 'requester', { orgs: ['pager'] }), 'A new one arrives')
+    const second = await pagerAgent.get(`/api/tickets?limit=3&sort=number&cursor=${first.body.meta.nextCursor}`)
+    const numbers = [...first.body.data, ...second.body.data].map((t: Item) => t.number)
+    expect(numbers).toEqual([...numbers].sort((a, b) => b - a))
+    expect(new Set(numbers).size).toBe(6)
+  })
+
+  it('counts the matches: meta.total within visibility', async () => {
+    const page = await pagerAgent.get('/api/tickets?limit=2')
+    expect(page.body.meta).toMatchObject({ total: created.length + 1, totalCapped: false, limit: 2 })
+    expect((await search(pagerAgent, 'gizmo')).meta.total).toBe(created.length)
+    expect((await bob.get('/api/tickets?q=gizmo')).body.meta.total).toBe(0)
+  })
+
+  it('answers 400 for sort values and cursors it did not issue', async () => {
+    const bad = await pagerAgent.get('/api/tickets?sort=oldest')
+    expect(bad.status).toBe(400)
+    expect(bad.body.data.issues[0].field).toBe('sort')
+    const byNumber = (await pagerAgent.get('/api/tickets?limit=1&sort=number')).body.meta.nextCursor
+    const cursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url')
+    for (const c of ['garbage', byNumber.slice(0, -2), cursor(['number', 2 ** 31]), cursor(['number', -1]), cursor(['updated', 1e20, 5]), cursor(['number', 'x']), cursor([1000])]) {
+      const res = await pagerAgent.get(`/api/tickets?sort=number&cursor=${c}`)
+      expect(res.status, c).toBe(400)
+      expect(res.body.data.issues[0].field).toBe('cursor')
+    }
+    // A cursor of one sort is not a cursor of another.
+    expect((await pagerAgent.get(`/api/tickets?sort=created&cursor=${byNumber}`)).status).toBe(400)
+  })
+})
+
+describe('unread markers', () => {
+  it('shows a ticket as unread when someone else changed it since the caller opened it', async () => {
+    const ticket = await openTicket(alice, 'Unread marker ticket')
+    const unread = async (who: Client) => ((await who.get('/api/tickets?limit=100')).body.data as Item[]).find(t => t.id === ticket.id)!.unread
+    expect(await unread(alice)).toBe(false) // her own new ticket
+    expect(await unread(agent)).toBe(true) // never opened by the agent
+    await agent.get(`/api/tickets/${ticket.id}`)
+    expect(await unread(agent)).toBe(false)
+    await reply(agent, ticket, 'We are on it.')
+    expect(await unread(agent)).toBe(false) // their own change
+    expect(await unread(alice)).toBe(true)
+    await alice.get(`/api/tickets/${ticket.number}`)
+    expect(await unread(alice)).toBe(false)
+    await reply(alice, ticket, 'Thanks!')
+    expect(await unread(agent)).toBe(true)
+    expect(await unread(agent2)).toBe(true)
+    await agent.get(`/api/tickets/${ticket.id}`)
+    expect(await unread(agent)).toBe(false)
+  })
+
+  it('an internal note is news to the staff only, and does not move the updatedAt requesters see', async () => {
+    const ticket = await openTicket(alice, 'Note marker ticket')
+    await agent.get(`/api/tickets/${ticket.id}`)
+    const before = (await alice.get(`/api/tickets/${ticket.id}`)).body.updatedAt
+    await reply(agent2, ticket, 'Internal: check the contract first.', true)
+    const forAlice = ((await alice.get('/api/tickets?limit=100')).body.data as Item[]).find(t => t.id === ticket.id)!
+    expect(forAlice).toMatchObject({ unread: false, updatedAt: before })
+    expect((await alice.get(`/api/tickets/${ticket.id}`)).body.updatedAt).toBe(before)
+    const forAgent = ((await agent.get('/api/tickets?limit=100')).body.data as Item[]).find(t => t.id === ticket.id)!
+    expect(forAgent.unread).toBe(true)
+    expect(forAgent.updatedAt > before).toBe(true)
+    // The staff's order by last change follows the note; the requester's does not.
+    expect((await agent.get('/api/tickets?limit=1&sort=updated')).body.data[0].id).toBe(ticket.id)
+    const newer = await openTicket(alice, 'Even newer ticket')
+    await reply(agent2, ticket, 'Another note.', true)
+    expect((await alice.get('/api/tickets?limit=1&sort=updated')).body.data[0].id).toBe(newer.id)
+    expect((await agent.get('/api/tickets?limit=1&sort=updated')).body.data[0].id).toBe(ticket.id)
+  })
+})
+
+describe('totals are exact up to 10,000', () => {
+  it('caps meta.total at 10000 with totalCapped', async () => {
+    const bulkAgent = await userClient(admin, 'agent', { orgs: ['bulk'] })
+    const dave = await userClient(admin, 'requester', { orgs: ['bulk'] })
+    await openTicket(dave, 'Bulk seed ticket')
+    const owner = postgres(app.ownerDatabaseUrl!, { max: 1, onnotice: () => {} })
+    try {
+      await owner`insert into tickets (title, body, requester_id, org_id)
+        select 'Bulk ticket ' || g, case when g <= 9998 then 'plentiful words' else 'rare words' end, requester_id, org_id
+        from generate_series(1, 10001) g, (select requester_id, org_id from tickets where title = 'Bulk seed ticket') t`
+    }
+    finally {
+      await owner.end()
+    }
+    expect((await bulkAgent.get('/api/tickets?limit=5')).body.meta).toMatchObject({ total: 10000, totalCapped: true })
+    expect((await search(bulkAgent, 'plentiful')).meta).toMatchObject({ total: 9998, totalCapped: false })
+    expect((await search(bulkAgent, 'words')).meta).toMatchObject({ total: 10000, totalCapped: true })
+    expect((await search(bulkAgent, 'rare')).meta).toMatchObject({ total: 3, totalCapped: false })
+    // Other organisations' agents count none of them.
+    expect((await search(agent, 'plentiful')).meta.total).toBe(0)
+  })
+})

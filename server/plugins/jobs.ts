@@ -1,11 +1,12 @@
 import { consumesJobs, startJobs, stopJobs } from '#server/services/jobs'
+import { deliverMail, sweepOutbox } from '#server/services/mail/outbox'
 import { closeMailTransport } from '#server/services/mail/transport'
 import { useConfig } from '#server/utils/config'
 import { useLogger } from '#server/utils/logger'
 import { pendingUploadCleanup } from '#server/services/attachment-jobs'
 
 // Every job, named here so each is registered (and bundled) before the runner starts.
-const jobs = [pendingUploadCleanup]
+const jobs = [pendingUploadCleanup, deliverMail, sweepOutbox]
 
 /**
  * Starts the job runner in the worker (PROCESS_ROLE=worker, `npm run worker`) and, per

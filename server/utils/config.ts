@@ -121,6 +121,17 @@ export const configSchema = z.object({
   // Uploads announced but never completed are removed after this many seconds.
   PENDING_UPLOAD_MAX_AGE: int(3600),
   ATTACHMENT_CLEANUP_INTERVAL: int(600),
+
+  // Inbound mail (docs/email.md): the relay endpoint's secret, and a mailbox read over IMAP.
+  INBOUND_EMAIL_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  MAIL_INBOUND_MAX_BYTES: int(40 * 1024 * 1024),
+  MAIL_INBOUND_RATE: rate('20/1h'),
+  IMAP_HOST: z.string().min(1).optional(),
+  IMAP_PORT: int(993),
+  IMAP_TLS: bool(true),
+  IMAP_USER: z.string().min(1).optional(),
+  IMAP_PASS: z.string().min(1).optional(),
+  IMAP_MAILBOX: z.string().min(1).default('INBOX'),
 })
 
 export type Config = z.infer<typeof configSchema> & { production: boolean }
@@ -153,9 +164,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     if (config.ALLOWED_ORIGINS.includes('*')) problems.push('ALLOWED_ORIGINS must list exact origins, not * (cookies would be usable from any site)')
     for (const origin of config.ALLOWED_ORIGINS.filter(o => o !== '*' && !isOrigin(o))) problems.push(`ALLOWED_ORIGINS: ${origin} is not an origin like https://app.example.com`)
     if (config.REPLICAS > 1 && !config.REDIS_URL) problems.push(`REDIS_URL is required when REPLICAS=${config.REPLICAS} (each replica would count rate limits alone)`)
+    if (config.IMAP_HOST && !config.IMAP_TLS && !isLoopback(config.IMAP_HOST)) problems.push(`IMAP_TLS=false is only allowed for a mailbox on loopback, not ${config.IMAP_HOST} (the mailbox password would cross the network in clear)`)
     if (config.OIDC_JWKS_URL && (!config.OIDC_ISSUER || !config.OIDC_AUDIENCE)) problems.push('OIDC_ISSUER and OIDC_AUDIENCE are required with OIDC_JWKS_URL (tokens for other clients would be accepted)')
     if (problems.length) throw new ConfigError(problems.join('; '))
   }
+  if (config.IMAP_HOST && (!config.IMAP_USER || !config.IMAP_PASS)) throw new ConfigError('IMAP_USER and IMAP_PASS are required with IMAP_HOST')
   if (config.AUTH_MODE === 'oidc') {
     const missing = (['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const).filter(name => !config[name])
     if (missing.length) throw new ConfigError(missing.map(name => `${name} is required when AUTH_MODE=oidc`).join('; '))
@@ -189,6 +202,11 @@ export function embeddedDefaults(config: Config): string[] {
   }
   if (!config.REDIS_URL) used.push('rate limits counted in memory (one process only)')
   return used
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the only hosts a clear-text connection may go to in production. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
 }
 
 function isOrigin(value: string): boolean {

@@ -1,7 +1,7 @@
 import type { H3Event } from 'h3'
 import { closeDb, rowSecurityBypass, useDb } from '../db/client'
 import { ensureFirstAdmin } from '../services/users'
-import { ConfigError, embeddedDefaults, publicUrl, secureCookies, useConfig } from '../utils/config'
+import { ConfigError, embeddedDefaults, mailNotice, publicUrl, secureCookies, useConfig, workerUrl } from '../utils/config'
 import type { Config } from '../utils/config'
 import { useLogger } from '../utils/logger'
 import { provideOidcSecrets } from '../utils/oidc-secrets'
@@ -52,12 +52,13 @@ export default defineNitroPlugin((nitroApp) => {
         log.warn(message)
       }
       log.info('database ready')
-      if (config.AUTH_MODE === 'oidc') return console.log(`\n  Helpdesk is running at ${url}\n  Sign in through ${config.OIDC_ISSUER}\n`)
+      if (config.PROCESS_ROLE === 'worker') return console.log(`\n  Helpdesk worker is running (health at ${workerUrl(config)}/health)${mailNotice(config)}\n`)
+      if (config.AUTH_MODE === 'oidc') return console.log(`\n  Helpdesk is running at ${url}\n  Sign in through ${config.OIDC_ISSUER}${mailNotice(config)}\n`)
       const admin = await ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
       const credentials = admin.password
         ? `\n  Sign in as ${config.ADMIN_EMAIL} with password ${admin.password}\n  (shown once; set ADMIN_PASSWORD to choose it)`
         : admin.created ? `\n  Sign in as ${config.ADMIN_EMAIL} with the password from ADMIN_PASSWORD` : ''
-      console.log(`\n  Helpdesk is running at ${url}${credentials}\n`)
+      console.log(`\n  Helpdesk is running at ${url}${credentials}${mailNotice(config)}\n`)
     })
     .catch((error: Error) => {
       log.fatal({ err: error }, `database unavailable: ${error.message}`)

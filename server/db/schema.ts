@@ -236,6 +236,8 @@ export const inboundMessages = pgTable('inbound_messages', {
   // The whole text including quoted history (the reply shows the stripped part).
   fullText: text('full_text'),
   attempts: integer('attempts').notNull().default(0),
+  // While set and in the future, one process is working on the message; others leave it alone.
+  leaseUntil: timestamp('lease_until', { withTimezone: true, precision: 3 }),
   receivedAt: timestamp('received_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   processedAt: timestamp('processed_at', { withTimezone: true, precision: 3 }),
 }, t => [

@@ -16,6 +16,7 @@ CREATE TABLE "inbound_messages" (
 	"dedupe_key" text,
 	"full_text" text,
 	"attempts" integer DEFAULT 0 NOT NULL,
+	"lease_until" timestamp (3) with time zone,
 	"received_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"processed_at" timestamp (3) with time zone,
 	CONSTRAINT "inbound_messages_dedupe_key_unique" UNIQUE("dedupe_key")

@@ -6,11 +6,11 @@ export interface OwnIdentity {
   messageIdDomains: string[]
 }
 
-export type Classification =
-  | { kind: 'own', reason: string }
-  | { kind: 'bounce', failedRecipients: string[], originalMessageIds: string[] }
-  | { kind: 'auto-reply', reason: string }
-  | { kind: 'message' }
+export type Classification
+  = | { kind: 'own', reason: string }
+    | { kind: 'bounce', failedRecipients: string[], originalMessageIds: string[] }
+    | { kind: 'auto-reply', reason: string }
+    | { kind: 'message' }
 
 /** `local+anything@domain` → `local@domain`: plus-addressed variants of one mailbox are the same mailbox. */
 export function baseAddress(address: string): string {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import {
-  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, text, timestamp, uuid,
+  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core'
 import { ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
 
@@ -206,6 +206,89 @@ export const auditLog = pgTable('audit_log', {
 
 export type AuditRow = typeof auditLog.$inferSelect
 
+// --- Outgoing mail (docs/email.md) ---------------------------------------------------------
+
+export const outboxStates = ['queued', 'sending', 'sent', 'failed', 'suppressed'] as const
+export const outboxState = pgEnum('outbox_state', outboxStates)
+const systemOrAdmin = sql`(select current_setting('app.mode', true)) = 'all'`
+
+/**
+ * Every outgoing mail, written in the transaction of the change that causes it and sent by the
+ * worker: nothing is lost between commit and send. Read only by admins and the system's jobs;
+ * any transaction may add to it (the change that causes a mail may hide the ticket from its author).
+ */
+export const mailOutbox = pgTable('mail_outbox', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  ticketId: uuid('ticket_id').references(() => tickets.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+  toAddress: text('to_address').notNull(),
+  // ticket_created | ticket_acknowledged | reply | requester_reply | resolved | assigned | password_reset
+  kind: text('kind').notNull(),
+  // What caused it (e.g. comment:<id>): one mail per event and recipient, even if the change is retried.
+  eventKey: text('event_key').notNull(),
+  messageId: text('message_id').notNull().unique(),
+  subject: text('subject').notNull(),
+  textBody: text('text_body').notNull(),
+  htmlBody: text('html_body').notNull(),
+  // Threading, Reply-To, List-Unsubscribe and the other headers, as sent.
+  headers: jsonb('headers').$type<Record<string, string>>().notNull(),
+  state: outboxState('state').notNull().default('queued'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  // A claimed row (state sending) returns to the queue when its sender vanished past this.
+  lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
+  sentAt: timestamp('sent_at', { withTimezone: true, precision: 3 }),
+  ...timestamps,
+}, t => [
+  index('mail_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.state} in ('queued', 'sending')`),
+  index('mail_outbox_created_idx').on(t.createdAt, t.id),
+  index('mail_outbox_ticket_idx').on(t.ticketId),
+  uniqueIndex('mail_outbox_event_recipient_idx').on(t.eventKey, t.toAddress),
+  pgPolicy('mail_outbox_read', { for: 'select', using: systemOrAdmin }),
+  pgPolicy('mail_outbox_add', { for: 'insert', withCheck: sql`true` }),
+  pgPolicy('mail_outbox_change', { for: 'update', using: systemOrAdmin, withCheck: systemOrAdmin }),
+  pgPolicy('mail_outbox_remove', { for: 'delete', using: systemOrAdmin }),
+]).enableRLS()
+
+export type OutboxRow = typeof mailOutbox.$inferSelect
+
+/**
+ * Message-IDs that belong to a ticket's thread: every mail we send and every mail we take in.
+ * Inbound mail naming one of them in In-Reply-To/References belongs to that ticket.
+ */
+export const mailMessageIds = pgTable('mail_message_ids', {
+  // Without angle brackets, as mailparser reports it.
+  messageId: text('message_id').primaryKey(),
+  ticketId: uuid('ticket_id').notNull().references(() => tickets.id, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, t => [
+  index('mail_message_ids_ticket_idx').on(t.ticketId, t.createdAt),
+  pgPolicy('mail_message_ids_visible', { for: 'select', using: ofVisibleTicket }),
+  pgPolicy('mail_message_ids_add', { for: 'insert', withCheck: sql`true` }),
+  pgPolicy('mail_message_ids_remove', { for: 'delete', using: systemOrAdmin }),
+]).enableRLS()
+
+export const notificationKinds = ['ticket_created', 'reply', 'resolved', 'assigned'] as const
+
+/** A user's choice of notification mail; no row means everything on. */
+export const notificationSettings = pgTable('notification_settings', {
+  userId: uuid('user_id').primaryKey().references(() => users.id, { onDelete: 'cascade' }),
+  email: boolean('email').notNull().default(true),
+  // Kinds (notificationKinds) the user turned off while mail stays on.
+  mutedKinds: text('muted_kinds').array().notNull().default(sql`'{}'::text[]`),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+})
+
+/** Single-use password reset links; only the token's hash is stored. */
+export const passwordResets = pgTable('password_resets', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true, precision: 3 }),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, t => [index('password_resets_user_idx').on(t.userId)])
+
 export const inboundStates = ['queued', 'processed', 'ignored', 'failed'] as const
 export const inboundResults = ['created', 'appended', 'bounce', 'duplicate'] as const
 export const inboundState = pgEnum('inbound_state', inboundStates)
@@ -244,7 +327,7 @@ export const inboundMessages = pgTable('inbound_messages', {
   index('inbound_messages_received_idx').on(t.receivedAt, t.id),
   index('inbound_messages_message_id_idx').on(t.messageId),
   index('inbound_messages_queued_idx').on(t.receivedAt).where(sql`${t.state} = 'queued'`),
-  pgPolicy('inbound_messages_system_only', { for: 'all', using: sql`${mode} = 'all'`, withCheck: sql`${mode} = 'all'` }),
+  pgPolicy('inbound_messages_system_only', { for: 'all', using: systemOrAdmin, withCheck: systemOrAdmin }),
 ]).enableRLS()
 
 export type InboundMessageRow = typeof inboundMessages.$inferSelect

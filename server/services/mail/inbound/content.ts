@@ -19,7 +19,8 @@ const attribution = [
   /^.{0,300}<[^<>\s]+@[^<>\s]+>\s*(wrote|schrieb|a écrit)\s*:\s*$/i,
 ]
 const originalMessage = /^\s*-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|oorspronkelijk bericht)\s*-{2,}\s*$/i
-const outlookRule = /^\s*[_-]{10,}\s*$/
+// Outlook's rule above the quoted header: underscores in text, `<hr>` (`* * *`) in Markdown.
+const outlookRule = /^\s*([_-]{10,}|(\*\s*){3,})$/
 const signature = /^-- ?$/
 const mobileSignature = /^\s*(sent from my \w+|get outlook for (ios|android)|von meinem \w+ gesendet|envoyé de mon \w+)\b.{0,80}$/i
 
@@ -34,7 +35,9 @@ function quoteStart(lines: string[]): number {
     if (originalMessage.test(line)) return i
     // Outlook: "From: … / Sent: … / To: … / Subject: …", often under a rule.
     if (fromLine.test(line) && lines.slice(i + 1, i + 4).some(l => sentLine.test(l))) {
-      return i > 0 && outlookRule.test(lines[i - 1]!) ? i - 1 : i
+      let above = i - 1
+      while (above >= 0 && !lines[above]!.trim()) above--
+      return above >= 0 && outlookRule.test(lines[above]!) ? above : i
     }
   }
   return -1

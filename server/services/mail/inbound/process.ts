@@ -16,8 +16,8 @@ import { toPrincipal } from '#server/utils/principal'
 import { withinRateLimit } from '#server/utils/rate-limit'
 import { classify } from './classify'
 import { messageText } from './content'
-import { ownIdentity, replyAddresses } from './identity'
-import { threadLookups } from './lookups'
+import { ownIdentity } from './identity'
+import { rememberMessageId, threadLookups, ticketForMessageIds } from './lookups'
 import type { InboundMail, MailAttachment } from './parse'
 import { parseMessage } from './parse'
 import { knownSender, senderAsUser } from './senders'
@@ -110,7 +110,7 @@ async function claim(row: InboundMessageRow): Promise<{ ticketId: string | null 
 
 /** An automatic reply on a ticket: recorded as an internal note, never answered, never a ticket. */
 async function recordAutoReply(mail: InboundMail, sender: UserWithOrgs | null, reason: string): Promise<Outcome> {
-  const thread = await findThread(threadHints(mail, replyAddresses()), threadLookups(sender))
+  const thread = await findThread(threadHints(mail), threadLookups(sender))
   if (!thread.ticketId || !sender) return ignored(`automatic reply (${reason}): no ticket opened, not answered`)
   const text = messageText(mail)
   const [note] = await asSystem(tx => tx.insert(comments).values({
@@ -128,7 +128,7 @@ async function recordBounce(failed: string[], originalIds: string[]): Promise<Ou
     await asSystem(tx => tx.update(users).set({ emailBouncedAt: new Date() })
       .where(and(inArray(sql`lower(${users.email})`, failed), isNull(users.emailBouncedAt))))
   }
-  const ticketId = originalIds.length ? await threadLookups(null).ticketForMessageIds(originalIds) : null
+  const ticketId = await ticketForMessageIds(originalIds)
   return { state: 'processed', result: 'bounce', ticketId, commentId: null, reason: failed.length ? `delivery failed for ${failed.join(', ')}` : 'delivery report without a failed recipient' }
 }
 
@@ -136,7 +136,7 @@ async function fromPerson(mail: InboundMail): Promise<Outcome> {
   const from = mail.from!
   const known = await knownSender(from.address)
   if (known && !known.active) return ignored(`the sender's account (${from.address}) is deactivated`)
-  const thread = await findThread(threadHints(mail, replyAddresses()), threadLookups(known))
+  const thread = await findThread(threadHints(mail), threadLookups(known))
   const text = messageText(mail)
   const { kept, left } = checkAttachments(mail.attachments, await attachmentRoom(thread.ticketId))
 
@@ -171,8 +171,11 @@ async function decide(row: InboundMessageRow): Promise<Outcome> {
   return fromPerson(mail)
 }
 
-async function finish(id: string, outcome: Outcome) {
-  await asSystem(tx => tx.update(inboundMessages).set({ ...outcome, processedAt: new Date(), leaseUntil: null }).where(eq(inboundMessages.id, id)))
+async function finish(row: InboundMessageRow, outcome: Outcome) {
+  await asSystem(async (tx) => {
+    await tx.update(inboundMessages).set({ ...outcome, processedAt: new Date(), leaseUntil: null }).where(eq(inboundMessages.id, row.id))
+    if (outcome.ticketId && (outcome.result === 'created' || outcome.result === 'appended')) await rememberMessageId(tx, row.messageId, outcome.ticketId)
+  })
 }
 
 // Longer than any processing takes; a process that died holding it lets go after this.
@@ -193,7 +196,7 @@ export async function processInboundMessage(id: string, options: { lastAttempt?:
     )).returning())
   if (!row) return
   try {
-    await finish(id, await decide(row))
+    await finish(row, await decide(row))
   }
   catch (error) {
     if (!(options.lastAttempt ?? true)) {
@@ -202,7 +205,7 @@ export async function processInboundMessage(id: string, options: { lastAttempt?:
     }
     useLogger().error({ err: error, inboundId: id }, 'processing an inbound mail failed')
     // Released, so an admin's retry or a later copy can still turn it into a ticket.
-    await finish(id, { state: 'failed', result: null, ticketId: null, commentId: null, reason: (error as Error).message.slice(0, 500) })
+    await finish(row, { state: 'failed', result: null, ticketId: null, commentId: null, reason: (error as Error).message.slice(0, 500) })
     await asSystem(tx => tx.update(inboundMessages).set({ dedupeKey: null }).where(eq(inboundMessages.id, id)))
   }
 }

@@ -1,25 +1,20 @@
-import { baseAddress } from './classify'
 import type { InboundMail } from './parse'
 
 /** What a message says about the ticket it continues, in the order it is believed. */
 export interface ThreadHints {
   /** In-Reply-To first, then References from the newest back. */
   messageIds: string[]
-  /** `<local>+<token>@<domain>` tokens of recipients at our reply address. */
-  tokens: string[]
+  /** Plus-addressed recipients (`<local>+<token>@<domain>`): maybe our Reply-To with a signed token. */
+  plusAddresses: string[]
   /** `[#1042]` in the subject. */
   number: number | null
 }
 
-export function threadHints(mail: InboundMail, replyAddresses: string[]): ThreadHints {
-  const ours = new Set(replyAddresses.map(baseAddress))
-  const tokens = mail.recipients
-    .filter(address => address.split('@')[0]!.includes('+') && (!ours.size || ours.has(baseAddress(address))))
-    .map(address => address.slice(address.indexOf('+') + 1, address.lastIndexOf('@')))
+export function threadHints(mail: InboundMail): ThreadHints {
   const number = /\[#(\d{1,9})\]/.exec(mail.subject)?.[1]
   return {
     messageIds: [...new Set([...mail.inReplyTo, ...[...mail.references].reverse()])],
-    tokens: [...new Set(tokens)],
+    plusAddresses: mail.recipients.filter(address => address.split('@')[0]!.includes('+')),
     number: number ? Number(number) : null,
   }
 }
@@ -27,7 +22,8 @@ export function threadHints(mail: InboundMail, replyAddresses: string[]): Thread
 /** The ticket lookups threading needs; the outgoing side owns our Message-IDs and reply tokens. */
 export interface ThreadLookups {
   ticketForMessageIds(ids: string[]): Promise<string | null>
-  ticketForToken(token: string): Promise<string | null>
+  /** The ticket our signed Reply-To address names, else null (not ours, or tampered with). */
+  ticketForReplyAddress(address: string): Promise<string | null>
   ticketForNumber(number: number): Promise<string | null>
   /** The sender is the ticket's requester, or someone (staff, an organisation's member) who may see it. */
   senderMaySee(ticketId: string): Promise<boolean>
@@ -44,7 +40,7 @@ export type ThreadMatch = { ticketId: string, via: 'message-id' | 'token' | 'num
 export async function findThread(hints: ThreadHints, lookups: ThreadLookups): Promise<ThreadMatch> {
   const candidates: { via: 'message-id' | 'token' | 'number', find: () => Promise<string | null> }[] = [
     { via: 'message-id', find: () => hints.messageIds.length ? lookups.ticketForMessageIds(hints.messageIds) : Promise.resolve(null) },
-    ...hints.tokens.map(token => ({ via: 'token' as const, find: () => lookups.ticketForToken(token) })),
+    ...hints.plusAddresses.map(address => ({ via: 'token' as const, find: () => lookups.ticketForReplyAddress(address) })),
     { via: 'number', find: () => hints.number === null ? Promise.resolve(null) : lookups.ticketForNumber(hints.number) },
   ]
   let refused: string | null = null

@@ -69,6 +69,13 @@ const comments = async (id: string) => (await admin.get(`/api/tickets/${id}/comm
 const ticketCount = async () => Number((await owner`select count(*)::int as n from tickets`)[0]!.n)
 const storedCount = async () => Number((await owner`select count(*)::int as n from inbound_messages`)[0]!.n)
 
+/** The signed Reply-To address the outgoing side puts on mail about ticket `number` (same key and settings as the app). */
+async function replyAddressOf(number: number): Promise<string> {
+  Object.assign(process.env, { SETTINGS_ENCRYPTION_KEY: 'test-settings-key-that-is-long-enough-for-aes', MAIL_FROM: `Helpdesk <${helpdesk}>`, MAIL_REPLY_TO: helpdesk })
+  const { replyAddress } = await import('../../server/services/mail/addresses')
+  return replyAddress(number)
+}
+
 /** A ticket opened by mail, and the Message-ID of that mail (which replies then reference). */
 async function openTicket(from: string, vars: MailVars = {}) {
   const messageId = `${crypto.randomUUID()}@mail.customer.example`
@@ -134,6 +141,22 @@ describe('threading', () => {
     expect(reply!.body).toBe('Thanks – the printer works again after the restart.\nI’ll let you know if it happens again.\n\nAnn')
     const [row] = await owner`select full_text from inbound_messages where id = ${outcome.id}`
     expect(row!.full_text).toContain('> Please restart the print spooler')
+  })
+
+  it('a reply to our own mail threads by our Message-ID or by the signed Reply-To token; a tampered token does not', async () => {
+    const original = await openTicket('tess@customer.example')
+    // A notification the outgoing side sent about the ticket: its Message-ID is part of the thread.
+    const ours = `${Date.now().toString(36)}.notification@help.example.test`
+    await owner`insert into mail_message_ids (message_id, ticket_id) values (${ours}, ${original.id})`
+    expect(await send('gmail-reply', { FROM: 'tess@customer.example', IN_REPLY_TO: ours, NUMBER: 1 })).toMatchObject({ result: 'appended', ticketId: original.id })
+
+    const address = await replyAddressOf(original.number)
+    expect(address).toMatch(new RegExp(`^helpdesk\\+${original.number}-[0-9a-f]{20}@help\\.example\\.test$`))
+    const byToken = await send('new-ticket', { FROM: 'tess@customer.example', TO: address, TITLE: 'Re: your answer', BODY: 'Answer by token.' })
+    expect(byToken).toMatchObject({ result: 'appended', ticketId: original.id, reason: 'reply threaded by token' })
+    const tampered = address.replace(/-(.)/, (_, c: string) => `-${c === '0' ? '1' : '0'}`)
+    expect((await send('new-ticket', { FROM: 'tess@customer.example', TO: tampered, TITLE: 'Re: your answer' })).result).toBe('created')
+    expect((await comments(original.id)).map(c => c.body)).toEqual([expect.stringContaining('Thanks'), 'Answer by token.'])
   })
 
   it('[#n] in the subject from the requester adds to the ticket (Outlook, windows-1252, winmail.dat)', async () => {

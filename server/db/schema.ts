@@ -7,6 +7,7 @@ import type { MailContent } from '../../shared/types/mail'
 import { ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' })
 
 // Millisecond precision: JavaScript dates and keyset cursors carry exactly what is stored.
 const timestamps = {
@@ -290,3 +291,46 @@ export const passwordResets = pgTable('password_resets', {
   usedAt: timestamp('used_at', { withTimezone: true, precision: 3 }),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, t => [index('password_resets_user_idx').on(t.userId)])
+
+export const inboundStates = ['queued', 'processed', 'ignored', 'failed'] as const
+export const inboundResults = ['created', 'appended', 'bounce', 'duplicate'] as const
+export const inboundState = pgEnum('inbound_state', inboundStates)
+export const inboundResult = pgEnum('inbound_result', inboundResults)
+
+/**
+ * Every message received by mail (relay endpoint or IMAP), stored raw before anything else
+ * happens, so a crash loses nothing; processing records its outcome here. Admins only: the
+ * policy lets through nothing but the system's and admins' context.
+ */
+export const inboundMessages = pgTable('inbound_messages', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  // relay | imap
+  source: text('source').notNull(),
+  raw: bytea('raw').notNull(),
+  size: integer('size').notNull(),
+  // The Message-ID without angle brackets, as sent.
+  messageId: text('message_id'),
+  fromAddress: text('from_address'),
+  subject: text('subject'),
+  state: inboundState('state').notNull().default('queued'),
+  result: inboundResult('result'),
+  ticketId: uuid('ticket_id').references(() => tickets.id, { onDelete: 'set null' }),
+  commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'set null' }),
+  reason: text('reason'),
+  // Held by the one copy of a message that was turned into a ticket or reply; a second copy finds it taken.
+  dedupeKey: text('dedupe_key').unique(),
+  // The whole text including quoted history (the reply shows the stripped part).
+  fullText: text('full_text'),
+  attempts: integer('attempts').notNull().default(0),
+  // While set and in the future, one process is working on the message; others leave it alone.
+  leaseUntil: timestamp('lease_until', { withTimezone: true, precision: 3 }),
+  receivedAt: timestamp('received_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  processedAt: timestamp('processed_at', { withTimezone: true, precision: 3 }),
+}, t => [
+  index('inbound_messages_received_idx').on(t.receivedAt, t.id),
+  index('inbound_messages_message_id_idx').on(t.messageId),
+  index('inbound_messages_queued_idx').on(t.receivedAt).where(sql`${t.state} = 'queued'`),
+  pgPolicy('inbound_messages_system_only', { for: 'all', using: systemOrAdmin, withCheck: systemOrAdmin }),
+]).enableRLS()
+
+export type InboundMessageRow = typeof inboundMessages.$inferSelect

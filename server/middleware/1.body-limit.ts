@@ -1,8 +1,9 @@
 import { useConfig } from '../utils/config'
 
 const hasBody = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-// File uploads stream into storage under MAX_UPLOAD_BYTES, checked where they are received.
-const uploadRoutes = [/^\/api\/uploads\/[^/]+$/, /^\/api\/tickets\/[^/]+\/attachments\/?$/]
+// File uploads stream into storage under MAX_UPLOAD_BYTES, checked where they are received;
+// inbound mail under MAIL_INBOUND_MAX_BYTES.
+const uploadRoutes = [/^\/api\/uploads\/[^/]+$/, /^\/api\/tickets\/[^/]+\/attachments\/?$/, /^\/api\/inbound\/email$/]
 
 /** JSON bodies above MAX_BODY_SIZE_BYTES are refused before anything reads them. */
 export default defineEventHandler((event) => {

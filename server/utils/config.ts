@@ -150,6 +150,17 @@ export const configSchema = z.object({
   // A reply's mail waits this long, so files uploaded with the reply are listed in it.
   MAIL_REPLY_HOLD_SECONDS: int(10, 0),
   RATE_LIMIT_PASSWORD_RESET: rate('5/15m'),
+
+  // Inbound mail (docs/email.md): the relay endpoint's secret, and a mailbox read over IMAP.
+  INBOUND_EMAIL_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  MAIL_INBOUND_MAX_BYTES: int(40 * 1024 * 1024),
+  MAIL_INBOUND_RATE: rate('20/1h'),
+  IMAP_HOST: z.string().min(1).optional(),
+  IMAP_PORT: int(993),
+  IMAP_TLS: bool(true),
+  IMAP_USER: z.string().min(1).optional(),
+  IMAP_PASS: z.string().min(1).optional(),
+  IMAP_MAILBOX: z.string().min(1).default('INBOX'),
 })
 
 export type Config = z.infer<typeof configSchema> & { production: boolean }
@@ -182,12 +193,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     if (config.ALLOWED_ORIGINS.includes('*')) problems.push('ALLOWED_ORIGINS must list exact origins, not * (cookies would be usable from any site)')
     for (const origin of config.ALLOWED_ORIGINS.filter(o => o !== '*' && !isOrigin(o))) problems.push(`ALLOWED_ORIGINS: ${origin} is not an origin like https://app.example.com`)
     if (config.REPLICAS > 1 && !config.REDIS_URL) problems.push(`REDIS_URL is required when REPLICAS=${config.REPLICAS} (each replica would count rate limits alone)`)
+    if (config.IMAP_HOST && !config.IMAP_TLS && !isLoopback(config.IMAP_HOST)) problems.push(`IMAP_TLS=false is only allowed for a mailbox on loopback, not ${config.IMAP_HOST} (the mailbox password would cross the network in clear)`)
     if (config.OIDC_JWKS_URL && (!config.OIDC_ISSUER || !config.OIDC_AUDIENCE)) problems.push('OIDC_ISSUER and OIDC_AUDIENCE are required with OIDC_JWKS_URL (tokens for other clients would be accepted)')
     if (config.SMTP_HOST && !config.SMTP_SECURE && !config.SMTP_REQUIRE_TLS && !isLoopback(config.SMTP_HOST)) problems.push('SMTP_REQUIRE_TLS=false is only allowed for an SMTP relay on loopback (mail and SMTP_PASS would cross the network in plain text); use SMTP_SECURE=true or STARTTLS')
     if (config.SMTP_HOST && !config.MAIL_FROM) problems.push('MAIL_FROM is required with SMTP_HOST (the sender address of notifications)')
     if (problems.length) throw new ConfigError(problems.join('; '))
   }
   if (config.JOBS_IN_PROCESS === false && !config.REDIS_URL) throw new ConfigError('JOBS_IN_PROCESS=false needs REDIS_URL (without a queue nobody else could run the jobs)')
+  if (config.IMAP_HOST && (!config.IMAP_USER || !config.IMAP_PASS)) throw new ConfigError('IMAP_USER and IMAP_PASS are required with IMAP_HOST')
   if (config.AUTH_MODE === 'oidc') {
     const missing = (['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const).filter(name => !config[name])
     if (missing.length) throw new ConfigError(missing.map(name => `${name} is required when AUTH_MODE=oidc`).join('; '))

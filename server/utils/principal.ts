@@ -23,13 +23,14 @@ export interface Principal {
   orgIds: string[]
   /** What a token may do on top of the roles; sessions carry every scope. */
   scopes: string[]
-  via: 'bearer' | 'oidc' | 'local'
+  /** `mail`: a message its sender wrote to the helpdesk (inbound mail acts for them). */
+  via: 'bearer' | 'oidc' | 'local' | 'mail'
 }
 
 export const allScopes = ['tickets:read', 'tickets:write', 'admin'] as const
 export type Scope = (typeof allScopes)[number]
 
-function toPrincipal(user: UserWithOrgs, via: Principal['via'], token?: { roles: string[], scopes: string[] }): Principal {
+export function toPrincipal(user: UserWithOrgs, via: Principal['via'], token?: { roles: string[], scopes: string[] }): Principal {
   const roles = token?.roles ?? user.roles
   const role = primaryRole(roles)
   return {

@@ -1,11 +1,13 @@
 import { sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import {
-  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, smallint, text, timestamp, uuid,
+  bigint, boolean, customType, index, integer, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core'
+import type { MailContent } from '../../shared/types/mail'
 import { ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' })
 
 // Millisecond precision: JavaScript dates and keyset cursors carry exactly what is stored.
 const timestamps = {
@@ -264,3 +266,131 @@ export const ticketReads = pgTable('ticket_reads', {
     withCheck: sql`user_id = ${caller} and ${ofVisibleTicket}`,
   }),
 ]).enableRLS()
+
+// --- Outgoing mail (docs/email.md) ---------------------------------------------------------
+
+export const outboxStates = ['queued', 'sending', 'sent', 'failed', 'suppressed'] as const
+export const outboxState = pgEnum('outbox_state', outboxStates)
+const systemOrAdmin = sql`(select current_setting('app.mode', true)) = 'all'`
+
+/**
+ * Every outgoing mail, written in the transaction of the change that causes it and sent by the
+ * worker: nothing is lost between commit and send. Read only by admins and the system's jobs;
+ * any transaction may add to it (the change that causes a mail may hide the ticket from its author).
+ */
+export const mailOutbox = pgTable('mail_outbox', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  ticketId: uuid('ticket_id').references(() => tickets.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+  toAddress: text('to_address').notNull(),
+  // ticket_created | ticket_acknowledged | reply | requester_reply | resolved | assigned | password_reset
+  kind: text('kind').notNull(),
+  // What caused it (e.g. comment:<id>): one mail per event and recipient, even if the change is retried.
+  eventKey: text('event_key').notNull(),
+  messageId: text('message_id').notNull().unique(),
+  // A reply's mail lists the files uploaded with it, so it is rendered again when sent.
+  commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'set null' }),
+  // The template's input, kept so the message can be rendered again with the files.
+  content: jsonb('content').$type<MailContent>().notNull(),
+  subject: text('subject').notNull(),
+  textBody: text('text_body').notNull(),
+  htmlBody: text('html_body').notNull(),
+  // Threading, Reply-To, List-Unsubscribe and the other headers, as sent.
+  headers: jsonb('headers').$type<Record<string, string>>().notNull(),
+  state: outboxState('state').notNull().default('queued'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  // A claimed row (state sending) returns to the queue when its sender vanished past this.
+  lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
+  sentAt: timestamp('sent_at', { withTimezone: true, precision: 3 }),
+  ...timestamps,
+}, t => [
+  index('mail_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.state} in ('queued', 'sending')`),
+  index('mail_outbox_created_idx').on(t.createdAt, t.id),
+  index('mail_outbox_ticket_idx').on(t.ticketId),
+  uniqueIndex('mail_outbox_event_recipient_idx').on(t.eventKey, t.toAddress),
+  pgPolicy('mail_outbox_read', { for: 'select', using: systemOrAdmin }),
+  pgPolicy('mail_outbox_add', { for: 'insert', withCheck: sql`true` }),
+  pgPolicy('mail_outbox_change', { for: 'update', using: systemOrAdmin, withCheck: systemOrAdmin }),
+  pgPolicy('mail_outbox_remove', { for: 'delete', using: systemOrAdmin }),
+]).enableRLS()
+
+export type OutboxRow = typeof mailOutbox.$inferSelect
+
+/**
+ * Message-IDs that belong to a ticket's thread: every mail we send and every mail we take in.
+ * Inbound mail naming one of them in In-Reply-To/References belongs to that ticket.
+ */
+export const mailMessageIds = pgTable('mail_message_ids', {
+  // Without angle brackets, as mailparser reports it.
+  messageId: text('message_id').primaryKey(),
+  ticketId: uuid('ticket_id').notNull().references(() => tickets.id, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, t => [
+  index('mail_message_ids_ticket_idx').on(t.ticketId, t.createdAt),
+  pgPolicy('mail_message_ids_visible', { for: 'select', using: ofVisibleTicket }),
+  pgPolicy('mail_message_ids_add', { for: 'insert', withCheck: sql`true` }),
+  pgPolicy('mail_message_ids_remove', { for: 'delete', using: systemOrAdmin }),
+]).enableRLS()
+
+/** A user's choice of notification mail; no row means everything on. */
+export const notificationSettings = pgTable('notification_settings', {
+  userId: uuid('user_id').primaryKey().references(() => users.id, { onDelete: 'cascade' }),
+  email: boolean('email').notNull().default(true),
+  // Kinds (notificationPreferences in shared/types/mail.ts) the user turned off while mail stays on.
+  mutedKinds: text('muted_kinds').array().notNull().default(sql`'{}'::text[]`),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+})
+
+/** Single-use password reset links; only the token's hash is stored. */
+export const passwordResets = pgTable('password_resets', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true, precision: 3 }),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, t => [index('password_resets_user_idx').on(t.userId)])
+
+export const inboundStates = ['queued', 'processed', 'ignored', 'failed'] as const
+export const inboundResults = ['created', 'appended', 'bounce', 'duplicate'] as const
+export const inboundState = pgEnum('inbound_state', inboundStates)
+export const inboundResult = pgEnum('inbound_result', inboundResults)
+
+/**
+ * Every message received by mail (relay endpoint or IMAP), stored raw before anything else
+ * happens, so a crash loses nothing; processing records its outcome here. Admins only: the
+ * policy lets through nothing but the system's and admins' context.
+ */
+export const inboundMessages = pgTable('inbound_messages', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  // relay | imap
+  source: text('source').notNull(),
+  raw: bytea('raw').notNull(),
+  size: integer('size').notNull(),
+  // The Message-ID without angle brackets, as sent.
+  messageId: text('message_id'),
+  fromAddress: text('from_address'),
+  subject: text('subject'),
+  state: inboundState('state').notNull().default('queued'),
+  result: inboundResult('result'),
+  ticketId: uuid('ticket_id').references(() => tickets.id, { onDelete: 'set null' }),
+  commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'set null' }),
+  reason: text('reason'),
+  // Held by the one copy of a message that was turned into a ticket or reply; a second copy finds it taken.
+  dedupeKey: text('dedupe_key').unique(),
+  // The whole text including quoted history (the reply shows the stripped part).
+  fullText: text('full_text'),
+  attempts: integer('attempts').notNull().default(0),
+  // While set and in the future, one process is working on the message; others leave it alone.
+  leaseUntil: timestamp('lease_until', { withTimezone: true, precision: 3 }),
+  receivedAt: timestamp('received_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  processedAt: timestamp('processed_at', { withTimezone: true, precision: 3 }),
+}, t => [
+  index('inbound_messages_received_idx').on(t.receivedAt, t.id),
+  index('inbound_messages_message_id_idx').on(t.messageId),
+  index('inbound_messages_queued_idx').on(t.receivedAt).where(sql`${t.state} = 'queued'`),
+  pgPolicy('inbound_messages_system_only', { for: 'all', using: systemOrAdmin, withCheck: systemOrAdmin }),
+]).enableRLS()
+
+export type InboundMessageRow = typeof inboundMessages.$inferSelect

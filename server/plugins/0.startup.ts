@@ -4,7 +4,7 @@ import { resolvePrincipal } from '#server/services/auth/resolve'
 import { listenForUserChanges, stopListeningForUserChanges } from '#server/services/auth/revocation'
 import { closeSessionStore, mountSessionStore } from '#server/services/auth/session-store'
 import { ensureFirstAdmin } from '#server/services/users'
-import { ConfigError, embeddedDefaults, publicUrl, useConfig } from '#server/utils/config'
+import { ConfigError, embeddedDefaults, mailNotice, publicUrl, useConfig, workerUrl } from '#server/utils/config'
 import type { Config } from '#server/utils/config'
 import { loggablePath, useLogger } from '#server/utils/logger'
 import { httpDuration, httpRequests } from '#server/utils/metrics'
@@ -52,12 +52,13 @@ export default defineNitroPlugin((nitroApp) => {
         log.warn(message)
       }
       log.info('database ready')
-      if (config.AUTH_MODE === 'oidc') return console.log(`\n  Helpdesk is running at ${url}\n  Sign in through ${config.OIDC_ISSUER}\n`)
+      if (config.PROCESS_ROLE === 'worker') return console.log(`\n  Helpdesk worker is running (health at ${workerUrl(config)}/health)${mailNotice(config)}\n`)
+      if (config.AUTH_MODE === 'oidc') return console.log(`\n  Helpdesk is running at ${url}\n  Sign in through ${config.OIDC_ISSUER}${mailNotice(config)}\n`)
       const admin = await ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
       const credentials = admin.password
         ? `\n  Sign in as ${config.ADMIN_EMAIL} with password ${admin.password}\n  (shown once; set ADMIN_PASSWORD to choose it)`
         : admin.created ? `\n  Sign in as ${config.ADMIN_EMAIL} with the password from ADMIN_PASSWORD` : ''
-      console.log(`\n  Helpdesk is running at ${url}${credentials}\n`)
+      console.log(`\n  Helpdesk is running at ${url}${credentials}${mailNotice(config)}\n`)
     })
     .catch((error: Error) => {
       log.fatal({ err: error }, `database unavailable: ${error.message}`)

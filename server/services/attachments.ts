@@ -72,7 +72,7 @@ async function findAttachment(db: Database, principal: Principal, ticketId: stri
   return row
 }
 
-function isAllowedType(contentType: string): boolean {
+export function isAllowedType(contentType: string): boolean {
   return useConfig().ALLOWED_UPLOAD_TYPES.some(allowed =>
     allowed === contentType || (allowed.endsWith('*') && contentType.startsWith(allowed.slice(0, -1))))
 }

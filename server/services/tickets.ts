@@ -18,6 +18,7 @@ import type { UserWithOrgs } from './users'
 import type { TicketListQuery } from './ticket-list'
 import { readTicketList, selectTickets, toTicket } from './ticket-list'
 import { asPrincipal, canSeeTicket, eventVisibility, ticketVisibility } from './visibility'
+import { notifyTicketChange } from './mail/notify'
 
 export const ticketNotFound = () => notFound('Ticket not found.')
 const badInput = (field: string, problem: string) => badRequest({ field, problem })
@@ -90,6 +91,7 @@ export async function createTicket(principal: Principal, input: TicketCreate, on
     }).returning({ id: tickets.id })
     const forRequester = onBehalfOf && onBehalfOf.id !== principal.userId ? { requester: { id: onBehalfOf.id, name: onBehalfOf.name } } : null
     await tx.insert(ticketEvents).values({ ticketId: ticket!.id, actorId: principal.userId, type: 'created', toValue: forRequester })
+    await notifyTicketChange(tx, principal, ticket!.id, { type: 'created' })
     return ticket!.id
   })
   return getTicket(principal, id)
@@ -158,6 +160,7 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
         activityBy: principal.userId,
         ...(seenByRequester ? { updatedAt: now, updatedBy: principal.userId } : {}),
       }).where(eq(tickets.id, row.id))
+      await notifyTicketChange(tx, principal, { ...row, ...changes }, { type: 'updated', before: row })
     }
     return row.id
   })

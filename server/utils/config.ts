@@ -121,6 +121,46 @@ export const configSchema = z.object({
   // Uploads announced but never completed are removed after this many seconds.
   PENDING_UPLOAD_MAX_AGE: int(3600),
   ATTACHMENT_CLEANUP_INTERVAL: int(600),
+
+  // Background jobs and the worker process (docs/email.md). Unset JOBS_IN_PROCESS: the app runs
+  // jobs itself without REDIS_URL, and leaves them to `npm run worker` with it.
+  JOBS_IN_PROCESS: optionalBool,
+  PROCESS_ROLE: z.enum(['app', 'worker']).default('app'),
+  WORKER_PORT: int(8081, 0),
+
+  // Outgoing mail (docs/email.md). Without SMTP_HOST nothing is sent; the outbox keeps every mail.
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: int(587),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASS: z.string().min(1).optional(),
+  // Implicit TLS from the first byte (port 465); otherwise STARTTLS on a plain connection.
+  SMTP_SECURE: bool(false),
+  // STARTTLS must succeed; false only for a relay on loopback.
+  SMTP_REQUIRE_TLS: bool(true),
+  // PEM file of a private CA the relay's certificate is signed by (in addition to the system's).
+  SMTP_CA_FILE: z.string().min(1).optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  // The plus-addressable mailbox replies go to (support@example.com → support+<token>@example.com).
+  MAIL_REPLY_TO: z.email().optional(),
+  MAIL_MAX_ATTEMPTS: int(8),
+  // First retry after this many seconds, doubling each time (8 attempts ≈ 4 hours at 60).
+  MAIL_RETRY_BASE_SECONDS: int(60),
+  // How often the worker looks for due mail that no job announced (after a crash or a Redis outage).
+  MAIL_SWEEP_INTERVAL: int(30),
+  // A reply's mail waits this long, so files uploaded with the reply are listed in it.
+  MAIL_REPLY_HOLD_SECONDS: int(10, 0),
+  RATE_LIMIT_PASSWORD_RESET: rate('5/15m'),
+
+  // Inbound mail (docs/email.md): the relay endpoint's secret, and a mailbox read over IMAP.
+  INBOUND_EMAIL_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  MAIL_INBOUND_MAX_BYTES: int(40 * 1024 * 1024),
+  MAIL_INBOUND_RATE: rate('20/1h'),
+  IMAP_HOST: z.string().min(1).optional(),
+  IMAP_PORT: int(993),
+  IMAP_TLS: bool(true),
+  IMAP_USER: z.string().min(1).optional(),
+  IMAP_PASS: z.string().min(1).optional(),
+  IMAP_MAILBOX: z.string().min(1).default('INBOX'),
 })
 
 export type Config = z.infer<typeof configSchema> & { production: boolean }
@@ -151,10 +191,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     if (config.ALLOWED_ORIGINS.includes('*')) problems.push('ALLOWED_ORIGINS must list exact origins, not * (cookies would be usable from any site)')
     for (const origin of config.ALLOWED_ORIGINS.filter(o => o !== '*' && !isOrigin(o))) problems.push(`ALLOWED_ORIGINS: ${origin} is not an origin like https://app.example.com`)
     if (config.REPLICAS > 1 && !config.REDIS_URL) problems.push(`REDIS_URL is required when REPLICAS=${config.REPLICAS} (each replica would count rate limits alone)`)
+    if (config.IMAP_HOST && !config.IMAP_TLS && !isLoopback(config.IMAP_HOST)) problems.push(`IMAP_TLS=false is only allowed for a mailbox on loopback, not ${config.IMAP_HOST} (the mailbox password would cross the network in clear)`)
     if (config.OIDC_JWKS_URL && (!config.OIDC_ISSUER || !config.OIDC_AUDIENCE)) problems.push('OIDC_ISSUER and OIDC_AUDIENCE are required with OIDC_JWKS_URL (tokens for other clients would be accepted)')
+    if (config.SMTP_HOST && !config.SMTP_SECURE && !config.SMTP_REQUIRE_TLS && !isLoopback(config.SMTP_HOST)) problems.push('SMTP_REQUIRE_TLS=false is only allowed for an SMTP relay on loopback (mail and SMTP_PASS would cross the network in plain text); use SMTP_SECURE=true or STARTTLS')
+    if (config.SMTP_HOST && !config.MAIL_FROM) problems.push('MAIL_FROM is required with SMTP_HOST (the sender address of notifications)')
     if (problems.length) throw new ConfigError(problems.join('; '))
   }
   if (signIn.length) throw new ConfigError(signIn.join('; '))
+  if (config.JOBS_IN_PROCESS === false && !config.REDIS_URL) throw new ConfigError('JOBS_IN_PROCESS=false needs REDIS_URL (without a queue nobody else could run the jobs)')
+  if (config.IMAP_HOST && (!config.IMAP_USER || !config.IMAP_PASS)) throw new ConfigError('IMAP_USER and IMAP_PASS are required with IMAP_HOST')
   return config
 }
 
@@ -177,6 +222,18 @@ export function publicUrl(config: Config): string {
   return `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`
 }
 
+/** Where the worker's probes answer. */
+export function workerUrl(config: Config): string {
+  return `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`
+}
+
+/** For the start-up banner: whether mail goes out. */
+export function mailNotice(config: Config): string {
+  return config.SMTP_HOST
+    ? `\n  Mail is sent through ${config.SMTP_HOST}:${config.SMTP_PORT}`
+    : '\n  Mail is not sent (no SMTP_HOST): notifications wait in the outbox, Admin → Mail'
+}
+
 /** Cookies carry `Secure` in production and whenever the app is served over https. */
 export function secureCookies(config: Config): boolean {
   return config.production || config.PUBLIC_URL?.startsWith('https://') === true
@@ -193,7 +250,14 @@ export function embeddedDefaults(config: Config): string[] {
     if (!config.REDIS_URL) used.push('sessions in memory (lost on restart, one process only)')
   }
   if (!config.REDIS_URL) used.push('rate limits counted in memory (one process only)')
+  if (!config.SMTP_HOST) used.push('no SMTP_HOST: mail is kept in the outbox (Admin → Mail), nothing is sent')
   return used
+}
+
+/** Loopback names and addresses: plaintext SMTP never leaves the machine. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase()
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h)
 }
 
 function isOrigin(value: string): boolean {

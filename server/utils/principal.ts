@@ -21,7 +21,8 @@ export interface Principal {
   orgIds: string[]
   /** What a token may do on top of the roles; sessions carry every scope. */
   scopes: string[]
-  via: 'bearer' | 'oidc' | 'local'
+  /** `mail`: a message its sender wrote to the helpdesk (inbound mail acts for them). */
+  via: 'bearer' | 'oidc' | 'local' | 'mail'
 }
 
 export type Scope = ApiScope

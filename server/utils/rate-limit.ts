@@ -7,13 +7,15 @@ import { useConfig } from './config'
 import { rateLimitRejections } from './metrics'
 import { useRedis } from './redis'
 
-/** What is limited, and what the key is: `login` per client IP, the others per user. */
-export type RateLimitedRoute = 'login' | 'tickets' | 'attachments'
+/** What is limited, and what the key is: `login` per client IP, `password_reset` per IP and per address, `mail_inbound` per sender address, the others per user. */
+export type RateLimitedRoute = 'login' | 'tickets' | 'attachments' | 'password_reset' | 'mail_inbound'
 
 const settings: Record<RateLimitedRoute, () => RateLimitSetting | null> = {
   login: () => useConfig().RATE_LIMIT_LOGIN,
   tickets: () => useConfig().RATE_LIMIT_TICKETS,
   attachments: () => useConfig().RATE_LIMIT_ATTACHMENTS,
+  password_reset: () => useConfig().RATE_LIMIT_PASSWORD_RESET,
+  mail_inbound: () => useConfig().MAIL_INBOUND_RATE,
 }
 
 const limiters = new Map<RateLimitedRoute, RateLimiterAbstract | null>()
@@ -50,5 +52,20 @@ export async function rateLimit(event: H3Event, route: RateLimitedRoute, key: st
     rateLimitRejections.inc({ route })
     setResponseHeader(event, 'Retry-After', Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)))
     throw createError({ statusCode: 429, statusMessage: 'Too Many Requests', message: 'Too many requests; try again later.' })
+  }
+}
+
+/** Counts one use of `route` for `key` outside a request (e.g. a ticket opened by mail); false once the limit is used up. */
+export async function withinRateLimit(route: RateLimitedRoute, key: string): Promise<boolean> {
+  const limiter = limiterFor(route)
+  if (!limiter) return true
+  try {
+    await limiter.consume(key)
+    return true
+  }
+  catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection
+    rateLimitRejections.inc({ route })
+    return false
   }
 }

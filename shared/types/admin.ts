@@ -14,6 +14,7 @@ export const auditActions = [
   'sign_in', 'sign_in_failed', 'sign_out', 'user_created', 'user_changed', 'sessions_revoked',
   'settings_changed', 'share_link_created', 'share_link_revoked', 'share_link_used',
   'org_created', 'org_changed', 'org_deleted',
+  'password_reset_requested', 'password_reset', 'password_changed',
 ] as const
 export type AuditAction = (typeof auditActions)[number]
 

@@ -19,7 +19,9 @@ const notAMessage = () => createError({ statusCode: 400, statusMessage: 'Invalid
  */
 export async function storeInboundMessage(raw: Buffer, source: InboundSource): Promise<string> {
   if (!raw.length || !looksLikeMessage(raw)) throw notAMessage()
-  const mail = await parseMessage(raw).catch(() => null)
+  // The header block is enough to log it; the body is parsed by the job.
+  const end = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n')
+  const mail = await parseMessage(end >= 0 ? Buffer.concat([raw.subarray(0, end), Buffer.from('\r\n\r\n')]) : raw).catch(() => null)
   if (!mail) throw notAMessage()
   const [row] = await asSystem(tx => tx.insert(inboundMessages).values({
     source,

@@ -3,6 +3,7 @@ import type { SQL } from 'drizzle-orm'
 import {
   bigint, boolean, customType, index, integer, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core'
+import type { MailContent } from '../../shared/types/mail'
 import { ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
@@ -227,6 +228,10 @@ export const mailOutbox = pgTable('mail_outbox', {
   // What caused it (e.g. comment:<id>): one mail per event and recipient, even if the change is retried.
   eventKey: text('event_key').notNull(),
   messageId: text('message_id').notNull().unique(),
+  // A reply's mail lists the files uploaded with it, so it is rendered again when sent.
+  commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'set null' }),
+  // The template's input, kept so the message can be rendered again with the files.
+  content: jsonb('content').$type<MailContent>().notNull(),
   subject: text('subject').notNull(),
   textBody: text('text_body').notNull(),
   htmlBody: text('html_body').notNull(),
@@ -269,13 +274,11 @@ export const mailMessageIds = pgTable('mail_message_ids', {
   pgPolicy('mail_message_ids_remove', { for: 'delete', using: systemOrAdmin }),
 ]).enableRLS()
 
-export const notificationKinds = ['ticket_created', 'reply', 'resolved', 'assigned'] as const
-
 /** A user's choice of notification mail; no row means everything on. */
 export const notificationSettings = pgTable('notification_settings', {
   userId: uuid('user_id').primaryKey().references(() => users.id, { onDelete: 'cascade' }),
   email: boolean('email').notNull().default(true),
-  // Kinds (notificationKinds) the user turned off while mail stays on.
+  // Kinds (notificationPreferences in shared/types/mail.ts) the user turned off while mail stays on.
   mutedKinds: text('muted_kinds').array().notNull().default(sql`'{}'::text[]`),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 })

@@ -1,4 +1,5 @@
 import { consumesJobs, startJobs, stopJobs } from '#server/services/jobs'
+import { deliverMail, sweepOutbox } from '#server/services/mail/outbox'
 import { closeMailTransport } from '#server/services/mail/transport'
 import { useConfig } from '#server/utils/config'
 import { useLogger } from '#server/utils/logger'
@@ -6,7 +7,7 @@ import { pendingUploadCleanup } from '#server/services/attachment-jobs'
 import { inboundSweep, processInbound } from '#server/services/mail/inbound/jobs'
 
 // Every job, named here so each is registered (and bundled) before the runner starts.
-const jobs = [pendingUploadCleanup, processInbound, inboundSweep]
+const jobs = [pendingUploadCleanup, deliverMail, sweepOutbox, processInbound, inboundSweep]
 
 /**
  * Starts the job runner in the worker (PROCESS_ROLE=worker, `npm run worker`) and, per

@@ -10,6 +10,7 @@ import { cursorNumber, pageOf } from '../utils/cursor'
 export const auditActions = [
   'sign_in', 'sign_in_failed', 'sign_out', 'user_created', 'user_changed', 'sessions_revoked',
   'settings_changed', 'share_link_created', 'share_link_revoked', 'share_link_used',
+  'password_reset_requested', 'password_reset', 'password_changed',
 ] as const
 export type AuditAction = (typeof auditActions)[number]
 

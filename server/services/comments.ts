@@ -5,6 +5,7 @@ import { comments, ticketEvents, tickets, users } from '../db/schema'
 import { cursorNumber, pageOf } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
 import type { ThreadQuery } from './tickets'
+import { notifyTicketChange } from './mail/notify'
 import { lockVisibleTicket, visibleTicketId } from './tickets'
 import { asPrincipal, canSeeInternalNotes } from './visibility'
 
@@ -67,6 +68,7 @@ export async function addComment(principal: Principal, id: string, input: Commen
       }
     }
     await tx.update(tickets).set(changes).where(eq(tickets.id, ticket.id))
+    await notifyTicketChange(tx, principal, ticket, { type: 'comment', commentId: comment!.id, internal: !!input.internal, body: input.body })
     const [row] = await tx.select(commentColumns).from(comments).innerJoin(users, eq(users.id, comments.authorId)).where(eq(comments.id, comment!.id))
     return toComment(row!)
   })

@@ -12,6 +12,7 @@ import type { TicketRow } from '../db/schema'
 import { useConfig } from '../utils/config'
 import { cursorNumber, pageOf } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
+import { notifyTicketChange } from './mail/notify'
 import { asPrincipal, ticketVisibility } from './visibility'
 
 export const notFound = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'Ticket not found.' })
@@ -127,6 +128,7 @@ export async function createTicket(principal: Principal, input: TicketCreate): P
       orgId,
     }).returning({ id: tickets.id })
     await tx.insert(ticketEvents).values({ ticketId: ticket!.id, actorId: principal.userId, type: 'created' })
+    await notifyTicketChange(tx, principal, ticket!.id, { type: 'created' })
     return ticket!.id
   })
   return getTicket(principal, id)
@@ -187,6 +189,7 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
       // History first: after the update the caller may no longer see the ticket (e.g. an assigned-only agent dropping it).
       await tx.insert(ticketEvents).values(events.map(e => ({ ...e, ticketId: row.id, actorId: principal.userId })))
       await tx.update(tickets).set({ ...changes, updatedAt: new Date() }).where(eq(tickets.id, row.id))
+      await notifyTicketChange(tx, principal, { ...row, ...changes }, { type: 'updated', before: row })
     }
     return row.id
   })

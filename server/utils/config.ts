@@ -147,6 +147,8 @@ export const configSchema = z.object({
   MAIL_RETRY_BASE_SECONDS: int(60),
   // How often the worker looks for due mail that no job announced (after a crash or a Redis outage).
   MAIL_SWEEP_INTERVAL: int(30),
+  // A reply's mail waits this long, so files uploaded with the reply are listed in it.
+  MAIL_REPLY_HOLD_SECONDS: int(10, 0),
   RATE_LIMIT_PASSWORD_RESET: rate('5/15m'),
 
   // Inbound mail (docs/email.md): the relay endpoint's secret, and a mailbox read over IMAP.

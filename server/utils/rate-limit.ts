@@ -7,13 +7,14 @@ import { useConfig } from './config'
 import { rateLimitRejections } from './metrics'
 import { useRedis } from './redis'
 
-/** What is limited, and what the key is: `login` per client IP, `mail_inbound` per sender address, the others per user. */
-export type RateLimitedRoute = 'login' | 'tickets' | 'attachments' | 'mail_inbound'
+/** What is limited, and what the key is: `login` per client IP, `password_reset` per IP and per address, `mail_inbound` per sender address, the others per user. */
+export type RateLimitedRoute = 'login' | 'tickets' | 'attachments' | 'password_reset' | 'mail_inbound'
 
 const settings: Record<RateLimitedRoute, () => RateLimitSetting | null> = {
   login: () => useConfig().RATE_LIMIT_LOGIN,
   tickets: () => useConfig().RATE_LIMIT_TICKETS,
   attachments: () => useConfig().RATE_LIMIT_ATTACHMENTS,
+  password_reset: () => useConfig().RATE_LIMIT_PASSWORD_RESET,
   mail_inbound: () => useConfig().MAIL_INBOUND_RATE,
 }
 

@@ -1,0 +1,11 @@
+import { z } from 'zod'
+import { retryOutboxMail } from '#server/services/mail/outbox'
+import { requirePrincipal } from '#server/utils/principal'
+import { readParamsInput } from '#server/utils/validation'
+
+/** Puts a failed or suppressed mail back into the queue. */
+export default defineEventHandler(async (event) => {
+  await requirePrincipal(event, { role: 'admin' })
+  const { id } = readParamsInput(event, z.object({ id: z.uuid('not a mail id') }))
+  return retryOutboxMail(id)
+})

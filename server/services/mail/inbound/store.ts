@@ -3,7 +3,7 @@ import type { SQL } from 'drizzle-orm'
 import { createError } from 'h3'
 import { z } from 'zod'
 import { inboundMessages } from '#server/db/schema'
-import type { InboundMessageRow } from '#server/db/schema'
+import type { InboundLogEntry, InboundOutcome } from '#shared/types/inbound-mail'
 import { decodeCursor, pageOf } from '#server/utils/cursor'
 import type { Principal } from '#server/utils/principal'
 import { asPrincipal, asSystem } from '#server/services/visibility'
@@ -40,25 +40,6 @@ export async function storedMessageIds(ids: string[]): Promise<Set<string>> {
   const rows = await asSystem(tx => tx.select({ messageId: inboundMessages.messageId }).from(inboundMessages)
     .where(inArray(inboundMessages.messageId, ids)))
   return new Set(rows.map(r => r.messageId!))
-}
-
-export interface InboundOutcome {
-  id: string
-  state: InboundMessageRow['state']
-  result: InboundMessageRow['result']
-  ticketId: string | null
-  reason: string | null
-}
-
-export interface InboundLogEntry extends InboundOutcome {
-  source: string
-  messageId: string | null
-  from: string | null
-  subject: string | null
-  size: number
-  ticketNumber: number | null
-  receivedAt: string
-  processedAt: string | null
 }
 
 const outcomeColumns = {

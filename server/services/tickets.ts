@@ -5,6 +5,7 @@ import { createError } from 'h3'
 import { z } from 'zod'
 import type { Ticket, TicketCreate, TicketEvent, TicketStatus, TicketUpdate } from '../../shared/types/ticket'
 import { requesterStatuses, ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
+import { renderMarkdown } from '../../shared/utils/markdown'
 import { hasRole, isStaff } from '../../shared/utils/roles'
 import type { Database } from '../db/client'
 import { orgs, ticketEvents, tickets, users } from '../db/schema'
@@ -12,6 +13,8 @@ import type { TicketRow } from '../db/schema'
 import { useConfig } from '../utils/config'
 import { cursorNumber, pageOf } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
+import { canTakeOver } from './assignees'
+import { announceTicketChange } from './live/events'
 import { asPrincipal, ticketVisibility } from './visibility'
 
 export const notFound = () => createError({ statusCode: 404, statusMessage: 'Not Found', message: 'Ticket not found.' })
@@ -94,7 +97,7 @@ export async function getTicket(principal: Principal, id: string): Promise<Ticke
   const key = ticketKey(id)
   const [row] = await asPrincipal(principal, tx => selectTickets(tx).where(and(key, ticketVisibility(principal))))
   if (!row) throw notFound()
-  return toTicket(row)
+  return { ...toTicket(row), bodyHtml: renderMarkdown(row.body) }
 }
 
 /** The visible ticket's row, locked for the rest of the transaction; 404 when not visible. */
@@ -129,6 +132,7 @@ export async function createTicket(principal: Principal, input: TicketCreate): P
     await tx.insert(ticketEvents).values({ ticketId: ticket!.id, actorId: principal.userId, type: 'created' })
     return ticket!.id
   })
+  await announceTicketChange(id, undefined, principal.userId, ['created'])
   return getTicket(principal, id)
 }
 
@@ -153,6 +157,7 @@ function statusTimestamps(from: TicketStatus, to: TicketStatus): Partial<TicketR
 }
 
 export async function updateTicket(principal: Principal, id: string, patch: TicketUpdate): Promise<Ticket> {
+  let announced: Parameters<typeof announceTicketChange> | undefined
   const ticketId = await asPrincipal(principal, async (tx) => {
     const row = await lockVisibleTicket(tx, principal, id)
     if (!isStaff(principal.roles)) checkRequesterChange(principal, row, patch)
@@ -173,8 +178,10 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
     if (patch.assigneeId !== undefined && patch.assigneeId !== row.assigneeId) {
       const managing = hasRole(principal.roles, 'manager')
       const takingOrDropping = patch.assigneeId === principal.userId || (patch.assigneeId === null && row.assigneeId === principal.userId)
-      if (!managing && !(takingOrDropping && (row.assigneeId === null || row.assigneeId === principal.userId))) {
-        throw forbidden('Only managers can assign tickets to others.')
+      // Agents take, drop or hand over their own or unassigned tickets, to colleagues who can see them.
+      const handingOver = !!patch.assigneeId && !takingOrDropping && await canTakeOver(tx, patch.assigneeId, row)
+      if (!managing && !((takingOrDropping || handingOver) && (row.assigneeId === null || row.assigneeId === principal.userId))) {
+        throw forbidden('Agents can assign their own or unassigned tickets only, to colleagues who can see them.')
       }
       const next = patch.assigneeId ? await staffMember(tx, patch.assigneeId) : null
       if (next === undefined) throw badInput('assigneeId', 'not an active agent')
@@ -187,20 +194,25 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
       // History first: after the update the caller may no longer see the ticket (e.g. an assigned-only agent dropping it).
       await tx.insert(ticketEvents).values(events.map(e => ({ ...e, ticketId: row.id, actorId: principal.userId })))
       await tx.update(tickets).set({ ...changes, updatedAt: new Date() }).where(eq(tickets.id, row.id))
+      announced = [{ ...row, ...changes }, row, principal.userId, events.map(e => e.type)]
     }
     return row.id
   })
+  if (announced) await announceTicketChange(...announced)
   return getTicket(principal, ticketId)
 }
 
 export const threadQuerySchema = () => z.object({
   cursor: z.string().max(200).optional(),
+  // `newest`: the latest entries first, the cursor pages back in time (a long thread opens on its end).
+  order: z.enum(['oldest', 'newest'], 'must be oldest or newest').default('oldest'),
   limit: z.coerce.number().int().min(1).max(useConfig().MAX_PAGE_SIZE).default(useConfig().MAX_PAGE_SIZE),
 })
 export type ThreadQuery = z.infer<ReturnType<typeof threadQuerySchema>>
 
-/** Oldest first: the ticket's history as the thread shows it. */
+/** The ticket's history as the thread shows it: oldest first, or newest first with `order=newest`. */
 export async function listTicketEvents(principal: Principal, id: string, query: ThreadQuery) {
+  const newest = query.order === 'newest'
   const actor = alias(users, 'actor')
   const rows = await asPrincipal(principal, async tx => tx.select({
     id: ticketEvents.id,
@@ -211,8 +223,8 @@ export async function listTicketEvents(principal: Principal, id: string, query: 
     seq: ticketEvents.seq,
     createdAt: ticketEvents.createdAt,
   }).from(ticketEvents).leftJoin(actor, eq(actor.id, ticketEvents.actorId))
-    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), query.cursor ? gt(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
-    .orderBy(asc(ticketEvents.seq)).limit(query.limit + 1))
+    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), query.cursor ? (newest ? lt : gt)(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
+    .orderBy(newest ? desc(ticketEvents.seq) : asc(ticketEvents.seq)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.seq])
   return { data: page.data.map(({ seq: _, ...r }) => ({ ...r, type: r.type as TicketEvent['type'], createdAt: r.createdAt.toISOString() })), meta: page.meta }
 }

@@ -121,6 +121,9 @@ export const configSchema = z.object({
   // Uploads announced but never completed are removed after this many seconds.
   PENDING_UPLOAD_MAX_AGE: int(3600),
   ATTACHMENT_CLEANUP_INTERVAL: int(600),
+
+  // Live updates (/api/live): seconds between keep-alive comments on idle streams (proxies close silent ones).
+  LIVE_HEARTBEAT_SECONDS: int(20),
 })
 
 export type Config = z.infer<typeof configSchema> & { production: boolean }

@@ -394,3 +394,25 @@ export const inboundMessages = pgTable('inbound_messages', {
 ]).enableRLS()
 
 export type InboundMessageRow = typeof inboundMessages.$inferSelect
+
+/** Saved queue filters: personal ones (seen by their owner only) and shared ones made by managers. */
+export const savedViews = pgTable('saved_views', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  ownerId: uuid('owner_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  shared: boolean('shared').notNull().default(false),
+  // The queue's query: status, priority, assignee, q, sort (as the list API takes them).
+  filters: jsonb('filters').notNull().default(sql`'{}'::jsonb`),
+  ...timestamps,
+}, t => [index('saved_views_owner_idx').on(t.ownerId), index('saved_views_shared_idx').on(t.shared)])
+
+/** Canned replies kept by admins and managers: text with placeholders and optional changes to the ticket. */
+export const macros = pgTable('macros', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  body: text('body').notNull(),
+  // { status?, priority?, addTags? } applied with the reply.
+  changes: jsonb('changes').notNull().default(sql`'{}'::jsonb`),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  ...timestamps,
+})

@@ -18,6 +18,7 @@ import type { Principal } from '../utils/principal'
 import type { Storage } from '../utils/storage'
 import { UploadTooLarge } from '../utils/storage'
 import { acceptSignedUpload } from '../utils/storage/local'
+import { announceAttachment } from './live/events'
 import { useStorage } from './storage-settings'
 import type { ThreadQuery } from './tickets'
 import { lockVisibleTicket, visibleTicketId } from './tickets'
@@ -135,7 +136,8 @@ export async function presignUpload(principal: Principal, id: string, input: Pre
 /** The second half of a presigned upload: the object must exist with exactly the announced size. */
 export async function completeUpload(principal: Principal, id: string, attId: string): Promise<Attachment> {
   const storage = await useStorage()
-  return asPrincipal(principal, async (tx) => {
+  let readyOn: string | undefined
+  const attachment = await asPrincipal(principal, async (tx) => {
     const ticketId = await visibleTicketId(tx, principal, id)
     if (!isUuid(attId)) throw attachmentNotFound()
     const [row] = await tx.select().from(attachments)
@@ -150,8 +152,11 @@ export async function completeUpload(principal: Principal, id: string, attId: st
       throw conflict(`The uploaded file has ${stored.size} bytes, but ${row.size} were announced. Upload it again.`)
     }
     await tx.update(attachments).set({ state: 'ready' }).where(eq(attachments.id, row.id))
+    readyOn = ticketId
     return readAttachment(tx, row.id)
   })
+  if (readyOn) await announceAttachment(readyOn, attachment, principal.userId)
+  return attachment
 }
 
 /** multipart/form-data with a `file` part (and optionally `commentId` before it), streamed into storage. */
@@ -172,10 +177,12 @@ export async function uploadDirect(principal: Principal, id: string, req: Incomi
     try {
       const size = await storage.write(row.key, file.stream, { contentType, contentDisposition: contentDisposition(row.filename), maxBytes: MAX_UPLOAD_BYTES })
       if (size === 0) throw invalid('file', 'is empty')
-      return await asPrincipal(principal, async (tx) => {
+      const ready = await asPrincipal(principal, async (tx) => {
         await tx.update(attachments).set({ size, state: 'ready' }).where(eq(attachments.id, row.id))
         return readAttachment(tx, row.id)
       })
+      await announceAttachment(row.ticketId, ready, principal.userId)
+      return ready
     }
     catch (error) {
       await asPrincipal(principal, tx => tx.delete(attachments).where(eq(attachments.id, row.id)))

@@ -1,9 +1,13 @@
-import { and, asc, eq, gt, isNull } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/pg-core'
 import { createError } from 'h3'
-import type { Comment, CommentCreate, TicketStatus } from '../../shared/types/ticket'
+import type { Comment, CommentCreate, NewerEntry, TicketEvent, TicketStatus } from '../../shared/types/ticket'
+import { renderMarkdown } from '../../shared/utils/markdown'
+import type { Database } from '../db/client'
 import { comments, ticketEvents, tickets, users } from '../db/schema'
 import { cursorNumber, pageOf } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
+import { announceComment, announceTicketChange } from './live/events'
 import type { ThreadQuery } from './tickets'
 import { notifyTicketChange } from './mail/notify'
 import { lockVisibleTicket, visibleTicketId } from './tickets'
@@ -18,21 +22,25 @@ const commentColumns = {
   createdAt: comments.createdAt,
 }
 
-/** The thread's comments, oldest first; internal notes only for agents and above. */
+/**
+ * The thread's comments; internal notes only for agents and above. Oldest first by default;
+ * `order=newest` pages backwards from the latest, so a long thread opens on its newest replies.
+ */
 export async function listComments(principal: Principal, id: string, query: ThreadQuery) {
+  const newest = query.order === 'newest'
   const rows = await asPrincipal(principal, async tx => tx.select(commentColumns).from(comments).innerJoin(users, eq(users.id, comments.authorId))
     .where(and(
       eq(comments.ticketId, await visibleTicketId(tx, principal, id)),
       canSeeInternalNotes(principal) ? undefined : eq(comments.internal, false),
-      query.cursor ? gt(comments.seq, cursorNumber(query.cursor)) : undefined,
+      query.cursor ? (newest ? lt : gt)(comments.seq, cursorNumber(query.cursor)) : undefined,
     ))
-    .orderBy(asc(comments.seq)).limit(query.limit + 1))
+    .orderBy(newest ? desc(comments.seq) : asc(comments.seq)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.seq])
   return { data: page.data.map(toComment), meta: page.meta }
 }
 
 function toComment({ seq: _, ...row }: { id: string, body: string, internal: boolean, author: { id: string, name: string }, seq: number, createdAt: Date }): Comment {
-  return { ...row, createdAt: row.createdAt.toISOString() }
+  return { ...row, html: renderMarkdown(row.body), createdAt: row.createdAt.toISOString() }
 }
 
 /**
@@ -44,12 +52,45 @@ function statusAfterReply(current: TicketStatus, byRequester: boolean): TicketSt
   return current === 'new' ? 'open' : current
 }
 
-export async function addComment(principal: Principal, id: string, input: CommentCreate): Promise<Comment> {
+/**
+ * Public replies and status changes by others after `seenUpTo`: what the author would
+ * contradict without knowing. Runs under the ticket's row lock, so two replies racing each
+ * other are decided one after the other.
+ */
+async function newerThan(tx: Database, principal: Principal, ticketId: string, seenUpTo: Date): Promise<NewerEntry[]> {
+  const replies = await tx.select(commentColumns).from(comments).innerJoin(users, eq(users.id, comments.authorId))
+    .where(and(eq(comments.ticketId, ticketId), eq(comments.internal, false), ne(comments.authorId, principal.userId), gt(comments.createdAt, seenUpTo)))
+    .orderBy(asc(comments.seq))
+  const actor = alias(users, 'actor')
+  const changes = await tx.select({
+    id: ticketEvents.id, type: ticketEvents.type, from: ticketEvents.fromValue, to: ticketEvents.toValue,
+    actor: { id: actor.id, name: actor.name }, createdAt: ticketEvents.createdAt,
+  }).from(ticketEvents).leftJoin(actor, eq(actor.id, ticketEvents.actorId))
+    .where(and(eq(ticketEvents.ticketId, ticketId), eq(ticketEvents.type, 'status'), sql`${ticketEvents.actorId} is distinct from ${principal.userId}`, gt(ticketEvents.createdAt, seenUpTo)))
+    .orderBy(asc(ticketEvents.seq))
+  return [
+    ...replies.map(r => ({ kind: 'comment' as const, comment: toComment(r) })),
+    ...changes.map(e => ({ kind: 'event' as const, event: { ...e, type: e.type as TicketEvent['type'], createdAt: e.createdAt.toISOString() } })),
+  ].sort((a, b) => (a.kind === 'comment' ? a.comment.createdAt : a.event.createdAt).localeCompare(b.kind === 'comment' ? b.comment.createdAt : b.event.createdAt))
+}
+
+export interface ReplyConflict { statusCode: 409, statusMessage: 'Conflict', message: string, newer: NewerEntry[] }
+
+/**
+ * Adds a reply or an internal note. With `seenUpTo` and without `confirm`, a public reply or a
+ * status change by someone else since then answers a conflict and posts nothing.
+ */
+export async function addComment(principal: Principal, id: string, input: CommentCreate): Promise<Comment | ReplyConflict> {
   if (input.internal && !canSeeInternalNotes(principal)) {
     throw createError({ statusCode: 403, statusMessage: 'Forbidden', message: 'Only agents can add internal notes.' })
   }
-  return asPrincipal(principal, async (tx) => {
+  let statusChange: Parameters<typeof announceTicketChange> | undefined
+  const result = await asPrincipal(principal, async (tx): Promise<{ comment: Comment, ticketId: string } | ReplyConflict> => {
     const ticket = await lockVisibleTicket(tx, principal, id)
+    if (input.seenUpTo && !input.confirm) {
+      const newer = await newerThan(tx, principal, ticket.id, new Date(input.seenUpTo))
+      if (newer.length) return { statusCode: 409, statusMessage: 'Conflict', message: 'Someone else replied or changed the status since you opened the ticket.', newer }
+    }
     const [comment] = await tx.insert(comments)
       .values({ ticketId: ticket.id, authorId: principal.userId, body: input.body, internal: input.internal })
       .returning({ id: comments.id })
@@ -63,6 +104,7 @@ export async function addComment(principal: Principal, id: string, input: Commen
         changes.status = status
         if (ticket.resolvedAt) changes.resolvedAt = null
         await tx.insert(ticketEvents).values({ ticketId: ticket.id, actorId: principal.userId, type: 'status', fromValue: ticket.status, toValue: status })
+        statusChange = [{ ...ticket, status }, ticket, principal.userId, ['status']]
       }
       if (!byRequester && canSeeInternalNotes(principal)) {
         await tx.update(tickets).set({ firstResponseAt: now }).where(and(eq(tickets.id, ticket.id), isNull(tickets.firstResponseAt)))
@@ -71,6 +113,10 @@ export async function addComment(principal: Principal, id: string, input: Commen
     if (Object.keys(changes).length) await tx.update(tickets).set(changes).where(eq(tickets.id, ticket.id))
     await notifyTicketChange(tx, principal, ticket, { type: 'comment', commentId: comment!.id, internal: !!input.internal, body: input.body })
     const [row] = await tx.select(commentColumns).from(comments).innerJoin(users, eq(users.id, comments.authorId)).where(eq(comments.id, comment!.id))
-    return toComment(row!)
+    return { comment: toComment(row!), ticketId: ticket.id }
   })
+  if ('newer' in result) return result
+  await announceComment(statusChange?.[0] ?? result.ticketId, result.comment, principal.userId)
+  if (statusChange) await announceTicketChange(...statusChange)
+  return result.comment
 }

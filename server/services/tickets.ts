@@ -5,6 +5,7 @@ import { z } from 'zod'
 import type { Ticket, TicketCreate, TicketEvent, TicketListResponse, TicketStatus, TicketUpdate } from '../../shared/types/ticket'
 import { requesterStatuses } from '../../shared/types/ticket'
 import { staffRoles } from '../../shared/types/user'
+import { renderMarkdown } from '../../shared/utils/markdown'
 import { hasRole, isStaff } from '../../shared/utils/roles'
 import type { Database } from '../db/client'
 import { ticketEvents, ticketReads, tickets, users } from '../db/schema'
@@ -19,6 +20,8 @@ import type { TicketListQuery } from './ticket-list'
 import { readTicketList, selectTickets, toTicket } from './ticket-list'
 import { asPrincipal, canSeeTicket, eventVisibility, ticketVisibility } from './visibility'
 import { notifyTicketChange } from './mail/notify'
+import { canTakeOver } from './assignees'
+import { announceTicketChange } from './live/events'
 
 export const ticketNotFound = () => notFound('Ticket not found.')
 const badInput = (field: string, problem: string) => badRequest({ field, problem })
@@ -44,7 +47,7 @@ export async function getTicket(principal: Principal, id: string): Promise<Ticke
     return found
   })
   if (!row) throw ticketNotFound()
-  return toTicket(row)
+  return { ...toTicket(row), bodyHtml: renderMarkdown(row.body) }
 }
 
 async function markRead(tx: Database, principal: Principal, ticketId: string) {
@@ -94,6 +97,7 @@ export async function createTicket(principal: Principal, input: TicketCreate, on
     await notifyTicketChange(tx, principal, ticket!.id, { type: 'created' })
     return ticket!.id
   })
+  await announceTicketChange(id, undefined, principal.userId, ['created'])
   return getTicket(principal, id)
 }
 
@@ -118,6 +122,7 @@ function statusTimestamps(from: TicketStatus, to: TicketStatus): Partial<TicketR
 }
 
 export async function updateTicket(principal: Principal, id: string, patch: TicketUpdate): Promise<Ticket> {
+  let announced: Parameters<typeof announceTicketChange> | undefined
   const ticketId = await asPrincipal(principal, async (tx) => {
     const row = await lockVisibleTicket(tx, principal, id)
     if (!isStaff(principal.roles)) checkRequesterChange(principal, row, patch)
@@ -138,8 +143,10 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
     if (patch.assigneeId !== undefined && patch.assigneeId !== row.assigneeId) {
       const managing = hasRole(principal.roles, 'manager')
       const takingOrDropping = patch.assigneeId === principal.userId || (patch.assigneeId === null && row.assigneeId === principal.userId)
-      if (!managing && !(takingOrDropping && (row.assigneeId === null || row.assigneeId === principal.userId))) {
-        throw forbidden('Only managers can assign tickets to others.')
+      // Agents take, drop or hand over their own or unassigned tickets, to colleagues who can see them.
+      const handingOver = !!patch.assigneeId && !takingOrDropping && await canTakeOver(tx, patch.assigneeId, row)
+      if (!managing && !((takingOrDropping || handingOver) && (row.assigneeId === null || row.assigneeId === principal.userId))) {
+        throw forbidden('Agents can assign their own or unassigned tickets only, to colleagues who can see them.')
       }
       const next = patch.assigneeId ? await staffMember(tx, patch.assigneeId) : null
       if (next === undefined) throw badInput('assigneeId', 'is not an active agent')
@@ -161,20 +168,25 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
         ...(seenByRequester ? { updatedAt: now, updatedBy: principal.userId } : {}),
       }).where(eq(tickets.id, row.id))
       await notifyTicketChange(tx, principal, { ...row, ...changes }, { type: 'updated', before: row })
+      announced = [{ ...row, ...changes }, row, principal.userId, events.map(e => e.type)]
     }
     return row.id
   })
+  if (announced) await announceTicketChange(...announced)
   return getTicket(principal, ticketId)
 }
 
 export const threadQuerySchema = () => z.object({
   cursor: z.string().max(200).optional(),
+  // `newest`: the latest entries first, the cursor pages back in time (a long thread opens on its end).
+  order: z.enum(['oldest', 'newest'], 'must be oldest or newest').default('oldest'),
   limit: z.coerce.number().int().min(1).max(useConfig().MAX_PAGE_SIZE).default(useConfig().MAX_PAGE_SIZE),
 })
 export type ThreadQuery = z.infer<ReturnType<typeof threadQuerySchema>>
 
-/** Oldest first: the ticket's history as the thread shows it. */
+/** The ticket's history as the thread shows it: oldest first, or newest first with `order=newest`. */
 export async function listTicketEvents(principal: Principal, id: string, query: ThreadQuery) {
+  const newest = query.order === 'newest'
   const actor = alias(users, 'actor')
   const rows = await asPrincipal(principal, async tx => tx.select({
     id: ticketEvents.id,
@@ -185,8 +197,8 @@ export async function listTicketEvents(principal: Principal, id: string, query: 
     seq: ticketEvents.seq,
     createdAt: ticketEvents.createdAt,
   }).from(ticketEvents).leftJoin(actor, eq(actor.id, ticketEvents.actorId))
-    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), eventVisibility(principal), query.cursor ? gt(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
-    .orderBy(asc(ticketEvents.seq)).limit(query.limit + 1))
+    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), eventVisibility(principal), query.cursor ? (newest ? lt : gt)(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
+    .orderBy(newest ? desc(ticketEvents.seq) : asc(ticketEvents.seq)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.seq])
   return { data: page.data.map(({ seq: _, ...r }) => ({ ...r, type: r.type as TicketEvent['type'], createdAt: r.createdAt.toISOString() })), meta: page.meta }
 }

@@ -133,3 +133,19 @@ async function withContext<T>(mode: VisibilityMode, userId: string, orgIds: stri
     return work(tx)
   })
 }
+
+/** What the rule needs to know about one ticket when deciding without a query (live events). */
+export interface TicketFacts { requesterId: string, assigneeId: string | null, orgId: string | null }
+
+/**
+ * `ticketVisibility` evaluated in code for one ticket, for decisions made per event and per
+ * subscriber where a query each would be too slow. The live tests check it against the SQL.
+ */
+export function ticketVisibleTo(principal: Principal, ticket: TicketFacts): boolean {
+  const mode = visibilityMode(principal)
+  if (mode === 'all') return true
+  const own = ticket.requesterId === principal.userId
+  const assigned = ticket.assigneeId === principal.userId
+  const inOrgs = ticket.orgId !== null && principal.orgIds.includes(ticket.orgId)
+  return { own: own, assigned: own || assigned, org: own || inOrgs, staff: own || assigned || inOrgs }[mode]
+}

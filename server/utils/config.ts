@@ -161,6 +161,9 @@ export const configSchema = z.object({
   IMAP_USER: z.string().min(1).optional(),
   IMAP_PASS: z.string().min(1).optional(),
   IMAP_MAILBOX: z.string().min(1).default('INBOX'),
+
+  // Live updates (/api/live): seconds between keep-alive comments on idle streams (proxies close silent ones).
+  LIVE_HEARTBEAT_SECONDS: int(20),
 })
 
 export type Config = z.infer<typeof configSchema> & { production: boolean }

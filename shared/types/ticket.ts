@@ -32,6 +32,10 @@ export const ticketUpdateSchema = z.object({
 export const commentCreateSchema = z.object({
   body: text(20_000),
   internal: z.boolean().optional().default(false),
+  // The newest thread entry the author had seen (its createdAt): newer replies or status changes by others → 409.
+  seenUpTo: z.iso.datetime({ offset: true, error: 'must be a date and time' }).optional(),
+  // Send anyway, after being shown what is newer.
+  confirm: z.boolean().optional().default(false),
 })
 
 export type TicketCreate = z.infer<typeof ticketCreateSchema>
@@ -53,11 +57,15 @@ export interface Ticket {
   org: { slug: string, name: string } | null
   createdAt: string
   updatedAt: string
+  /** The description's Markdown as sanitised HTML (single ticket reads). */
+  bodyHtml?: string
 }
 
 export interface Comment {
   id: string
   body: string
+  /** The body's Markdown as sanitised HTML. */
+  html: string
   internal: boolean
   author: PersonRef
   createdAt: string
@@ -99,3 +107,6 @@ export interface TicketListResponse {
     jump: { id: string, number: number } | null
   }
 }
+
+/** An entry of the thread that appeared after what a reply's author had seen (the 409 of a reply). */
+export type NewerEntry = { kind: 'comment', comment: Comment } | { kind: 'event', event: TicketEvent }

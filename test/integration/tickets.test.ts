@@ -107,13 +107,16 @@ describe('ticket life cycle', () => {
     expect((await alice.get(`/api/tickets/${ticket.id}`)).body.priority).toBe('normal')
   })
 
-  it('lets agents take tickets and managers assign anyone', async () => {
+  it('lets agents take tickets or hand them to colleagues who can see them, and managers assign anyone', async () => {
     const ticket = await openTicket(alice)
-    expect((await agent.patch(`/api/tickets/${ticket.id}`, { assigneeId: agent2.user.id })).status).toBe(403)
+    const globexAgent = await userClient(admin, 'agent', { orgs: ['globex'] })
+    expect((await agent.patch(`/api/tickets/${ticket.id}`, { assigneeId: globexAgent.user.id })).status).toBe(403)
     expect((await agent.patch(`/api/tickets/${ticket.id}`, { assigneeId: agent.user.id })).status).toBe(200)
     expect((await agent2.patch(`/api/tickets/${ticket.id}`, { assigneeId: agent2.user.id })).status).toBe(403)
-    const reassigned = await manager.patch(`/api/tickets/${ticket.id}`, { assigneeId: agent2.user.id })
-    expect(reassigned.body.assignee).toEqual({ id: agent2.user.id, name: 'Arthur Agent' })
+    const handedOver = await agent.patch(`/api/tickets/${ticket.id}`, { assigneeId: agent2.user.id })
+    expect(handedOver.body.assignee).toEqual({ id: agent2.user.id, name: 'Arthur Agent' })
+    const reassigned = await manager.patch(`/api/tickets/${ticket.id}`, { assigneeId: globexAgent.user.id })
+    expect(reassigned.body.assignee).toEqual({ id: globexAgent.user.id, name: globexAgent.user.name })
     const toRequester = await manager.patch(`/api/tickets/${ticket.id}`, { assigneeId: bob.user.id })
     expect(toRequester.status).toBe(400)
     expect(toRequester.body.data.issues).toEqual([{ field: 'assigneeId', problem: 'is not an active agent' }])

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { decodeProtectedHeader, errors, importJWK, jwtVerify } from 'jose'
 import type { JWK, JWTPayload } from 'jose'
 import { useConfig } from './config'
+import { DependencyUnavailable } from './dependencies'
 import type { AuthFailureReason } from './metrics'
 import { authFailures, jwksRefreshes } from './metrics'
 import { useLogger } from './logger'
@@ -183,6 +184,8 @@ export async function verifyBearerToken(token: string): Promise<VerifiedToken | 
   const result = await check(token)
   if (!result.ok) {
     authFailures.inc({ reason: result.reason })
+    // Keys that could never be fetched say nothing about the token: an outage (503), not a refusal.
+    if (result.reason === 'jwks_unavailable') throw new DependencyUnavailable('identity provider')
     return null
   }
   remember(hash, result.token)

@@ -2,10 +2,34 @@ import type { H3Event } from 'h3'
 import { createError, getQuery, getRouterParams, readBody } from 'h3'
 import type { z } from 'zod'
 
+/**
+ * Text PostgreSQL cannot store or that is not text at all: NUL characters, and lone UTF-16
+ * surrogates (which would turn into U+FFFD on the way). Refused for every input, whatever the
+ * schema, so they are a 400 naming the field instead of a database error.
+ */
+function unstorableText(input: unknown): { field: string, problem: string }[] {
+  const found: { field: string, problem: string }[] = []
+  // No schema here nests deeper than a few levels; what lies deeper is left to the schema.
+  const pending: [unknown, string[]][] = [[input, []]]
+  while (pending.length) {
+    const [value, path] = pending.pop()!
+    const field = path.join('.') || '(body)'
+    if (typeof value === 'string') {
+      if (value.includes('\0')) found.push({ field, problem: 'must not contain NUL characters' })
+      else if (!value.isWellFormed()) found.push({ field, problem: 'must be valid Unicode text' })
+    }
+    else if (value && typeof value === 'object' && path.length < 16) {
+      for (const [key, inner] of Object.entries(value)) pending.push([inner, [...path, key]])
+    }
+  }
+  return found
+}
+
 function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input)
-  if (result.success) return result.data
-  const issues = result.error.issues.map(i => ({ field: i.path.join('.') || '(body)', problem: i.message }))
+  const unstorable = unstorableText(input)
+  if (result.success && !unstorable.length) return result.data
+  const issues = [...unstorable, ...(result.success ? [] : result.error.issues.map(i => ({ field: i.path.join('.') || '(body)', problem: i.message })))]
   throw createError({
     statusCode: 400,
     statusMessage: 'Invalid input',

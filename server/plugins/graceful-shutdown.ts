@@ -1,5 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import { Server } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import { useConfig } from '../utils/config'
 import { useLogger } from '../utils/logger'
 import { isDraining, startDraining } from '../utils/shutdown'
@@ -22,7 +23,7 @@ export default defineNitroPlugin((nitroApp) => {
   process.env.NITRO_SHUTDOWN_DISABLED = '1'
   const log = useLogger()
   let server: Server | undefined
-  let inFlight = 0
+  const inFlight = new Set<ServerResponse>()
 
   // The Node preset creates and starts the server after the plugins ran: catch it as it listens.
   const listening = tracingChannel<unknown, { server?: unknown }>('net.server.listen')
@@ -33,9 +34,9 @@ export default defineNitroPlugin((nitroApp) => {
       if (server || !(message.server instanceof Server)) return
       server = message.server
       server.on('request', (_req, res) => {
-        inFlight++
+        inFlight.add(res)
         if (isDraining() && !res.headersSent) res.setHeader('connection', 'close')
-        res.once('close', () => inFlight--)
+        res.once('close', () => inFlight.delete(res))
       })
       listening.unsubscribe(watch)
     },
@@ -48,12 +49,16 @@ export default defineNitroPlugin((nitroApp) => {
     const config = useConfig()
     const drainMs = config.SHUTDOWN_DRAIN_MS ?? (config.production ? 5000 : 0)
     startDraining()
+    // Answers already being prepared close their connection too, instead of handing it back idle.
+    for (const res of inFlight) {
+      if (!res.headersSent) res.setHeader('connection', 'close')
+    }
     log.info({ signal, drainMs, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: readiness fails, requests are still answered')
     await sleep(drainMs)
     server?.close()
     const deadline = Date.now() + config.SHUTDOWN_GRACE_MS
-    while (inFlight > 0 && Date.now() < deadline) await sleep(50)
-    if (inFlight > 0) log.warn({ inFlight }, 'shutdown grace period over: cutting the remaining requests')
+    while (inFlight.size > 0 && Date.now() < deadline) await sleep(50)
+    if (inFlight.size > 0) log.warn({ inFlight: inFlight.size }, 'shutdown grace period over: cutting the remaining requests')
     server?.closeAllConnections()
     await Promise.race([nitroApp.hooks.callHook('close'), sleep(5000)])
       .catch((error: Error) => log.error({ err: error }, `shutdown: ${error.message}`))

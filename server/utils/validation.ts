@@ -46,7 +46,8 @@ export async function readInput<S extends z.ZodType>(event: H3Event, schema: S):
   catch {
     throw createError({ statusCode: 400, statusMessage: 'Invalid JSON', message: 'The request body is not valid JSON.' })
   }
-  return parseOrThrow(schema, body ?? {})
+  // No body at all counts as `{}`; a body that is JSON `null` is not an object and is refused.
+  return parseOrThrow(schema, body === undefined ? {} : body)
 }
 
 /** Query parameters; an empty one (`?status=`, as forms send) counts as not given. */

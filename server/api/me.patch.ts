@@ -1,5 +1,5 @@
 import { meUpdateSchema } from '#shared/types/user'
-import { toMe } from '#server/services/me'
+import { toMe } from '#server/services/auth/me'
 import { renameSelf } from '#server/services/users'
 import { requirePrincipal, actorOf } from '#server/utils/principal'
 import { readInput } from '#server/utils/validation'

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import * as schema from './schema'
 import { useConfig } from '../utils/config'
+import { DependencyUnavailable, isDatabaseOutage, withDeadline } from '../utils/dependencies'
 import { dbInFlight, dbPoolMax } from '../utils/metrics'
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -30,40 +31,88 @@ function migrationsFolder(): string {
 }
 
 /**
- * postgres.js does not report its pool, so the client is wrapped to count what is in flight:
- * statements (`unsafe`, which drizzle uses) and whole transactions (`begin`).
+ * Every statement and transaction of the app goes through here, so that
+ * - what is in flight is counted (postgres.js does not report its pool): statements (`unsafe`,
+ *   which drizzle uses) and whole transactions (`begin`);
+ * - nothing waits longer than DB_TIMEOUT_MS for an answer — PostgreSQL's statement_timeout
+ *   cannot help when the server or the network stops answering; a late statement is cancelled,
+ *   and a transaction past its deadline refuses further statements, so it rolls back rather
+ *   than committing after the caller was told it failed;
+ * - an unreachable or overloaded database surfaces as DependencyUnavailable (answered 503).
  */
-function countingInFlight<T extends object>(client: T): T {
-  const settle = <R>(work: PromiseLike<R>) => {
-    const then = work.then.bind(work)
-    // Queries run when first awaited; counting starts there and ends with the result.
-    Object.defineProperty(work, 'then', {
-      configurable: true,
-      value: (ok?: (v: R) => unknown, fail?: (e: unknown) => unknown) => {
-        dbInFlight.inc()
-        const settled = () => dbInFlight.dec()
-        return then(
-          (v) => {
-            settled()
-            return ok ? ok(v) : v
-          },
-          (e) => {
-            settled()
-            if (fail) return fail(e)
-            throw e
-          },
-        )
-      },
-    })
-    return work
+function guarded<T extends object>(client: T, timeoutMs: number): T {
+  const outage = (error: unknown) => {
+    throw isDatabaseOutage(error) && !(error instanceof DependencyUnavailable) ? new DependencyUnavailable('database', { cause: error }) : error
   }
+  const bounded = <R>(work: PromiseLike<R>, cancel?: () => unknown): Promise<R> => {
+    dbInFlight.inc()
+    return withDeadline(Promise.resolve(work), timeoutMs, 'database', () => Promise.resolve(cancel?.()).catch(() => {}))
+      .catch(outage)
+      .finally(() => dbInFlight.dec())
+  }
+  // Queries run when first awaited (postgres.js queries are lazy thenables): bound them from there.
+  const lazy = <R>(query: PromiseLike<R> & { cancel?: () => unknown }) => {
+    const then = query.then.bind(query)
+    Object.defineProperty(query, 'then', {
+      configurable: true,
+      value: (ok?: (v: R) => unknown, fail?: (e: unknown) => unknown) =>
+        bounded({ then: then as PromiseLike<R>['then'] }, () => query.cancel?.()).then(ok, fail),
+    })
+    return query
+  }
+  const refusingAfter = <S extends object>(sql: S, deadline: number): S => new Proxy(sql, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver)
+      if (key !== 'unsafe' || typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        if (Date.now() > deadline) throw new DependencyUnavailable('database', { cause: new Error('the transaction ran past DB_TIMEOUT_MS') })
+        return value.apply(target, args)
+      }
+    },
+  })
   return new Proxy(client, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver)
-      if ((key !== 'unsafe' && key !== 'begin') || typeof value !== 'function') return value
-      return (...args: unknown[]) => settle(value.apply(target, args))
+      if (typeof value !== 'function') return value
+      if (key === 'unsafe') return (...args: unknown[]) => lazy(value.apply(target, args))
+      if (key !== 'begin') return value
+      return (...args: unknown[]) => {
+        const deadline = Date.now() + timeoutMs
+        const work = args.map(a => typeof a === 'function' ? (sql: object) => a(refusingAfter(sql, deadline)) : a)
+        return bounded(value.apply(target, work))
+      }
     },
   })
+}
+
+// Any fixed number: the key of the session-level advisory lock migrations run under.
+const MIGRATION_LOCK = 4_771_203_915
+
+/**
+ * Migrates on a connection of its own, under a PostgreSQL advisory lock: replicas starting
+ * together on an empty database take turns, and the later ones find nothing left to do.
+ * With a separate owner role, the app's role gets its data rights here too (concurrent GRANTs
+ * on the same objects would fail with "tuple concurrently updated").
+ */
+async function migrateUnderLock(url: string, folder: string, options: Record<string, unknown>, appRole?: string): Promise<void> {
+  const { default: postgres } = await import('postgres')
+  const { drizzle } = await import('drizzle-orm/postgres-js')
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator')
+  const owner = postgres(url, { ...options, max: 1 })
+  try {
+    await owner.unsafe(`select pg_advisory_lock(${MIGRATION_LOCK})`)
+    await migrate(drizzle(owner), { migrationsFolder: folder })
+    if (appRole) {
+      const app = owner(appRole)
+      await owner`grant usage on schema public to ${app}`
+      await owner`grant select, insert, update, delete on all tables in schema public to ${app}`
+      await owner`grant usage, select on all sequences in schema public to ${app}`
+    }
+  }
+  finally {
+    // Ending the session releases the lock.
+    await owner.end({ timeout: 5 })
+  }
 }
 
 async function connect(): Promise<Connection> {
@@ -72,26 +121,18 @@ async function connect(): Promise<Connection> {
   if (config.DATABASE_URL) {
     const { default: postgres } = await import('postgres')
     const { drizzle } = await import('drizzle-orm/postgres-js')
-    const { migrate } = await import('drizzle-orm/postgres-js/migrator')
-    const options = { connect_timeout: 10, onnotice: () => {} }
-    if (config.DATABASE_MIGRATION_URL) {
-      // Two roles: the owner migrates and grants; the app's role is bound by row-level security.
-      const owner = postgres(config.DATABASE_MIGRATION_URL, { ...options, max: 1 })
-      try {
-        await migrate(drizzle(owner), { migrationsFolder: folder })
-        const app = owner(decodeURIComponent(new URL(config.DATABASE_URL).username))
-        await owner`grant usage on schema public to ${app}`
-        await owner`grant select, insert, update, delete on all tables in schema public to ${app}`
-        await owner`grant usage, select on all sequences in schema public to ${app}`
-      }
-      finally {
-        await owner.end({ timeout: 5 })
-      }
-    }
-    const client = postgres(config.DATABASE_URL, { ...options, max: config.DATABASE_POOL_SIZE })
+    const options = { connect_timeout: Math.max(1, Math.ceil(config.DB_TIMEOUT_MS / 1000)), onnotice: () => {} }
+    // Two roles: the owner migrates and grants; the app's role is bound by row-level security.
+    await migrateUnderLock(config.DATABASE_MIGRATION_URL ?? config.DATABASE_URL, folder, options,
+      config.DATABASE_MIGRATION_URL && decodeURIComponent(new URL(config.DATABASE_URL).username))
+    const client = postgres(config.DATABASE_URL, {
+      ...options,
+      max: config.DATABASE_POOL_SIZE,
+      // The server stops what runs too long itself, and drops a transaction its client abandoned.
+      connection: { statement_timeout: config.DB_TIMEOUT_MS, idle_in_transaction_session_timeout: 2 * config.DB_TIMEOUT_MS },
+    })
     dbPoolMax.set(config.DATABASE_POOL_SIZE)
-    const db = drizzle(countingInFlight(client), { schema })
-    if (!config.DATABASE_MIGRATION_URL) await migrate(db, { migrationsFolder: folder })
+    const db = drizzle(guarded(client, config.DB_TIMEOUT_MS), { schema })
     const [role] = await client<{ name: string, bypass: boolean }[]>`select current_user as name, rolsuper or rolbypassrls as bypass from pg_roles where rolname = current_user`
     return { db, close: () => client.end({ timeout: 5 }), bypassesRowSecurity: role?.bypass ? role.name : undefined }
   }

@@ -168,7 +168,15 @@ export async function ensureFirstAdmin(email: string, password?: string): Promis
   const [existing] = await db.select({ id: users.id }).from(users).where(sql`'admin' = any(${users.roles})`).limit(1)
   if (existing) return { created: false }
   const generated = password ? undefined : randomBytes(12).toString('base64url')
-  await createUser({ email, name: 'Administrator', password: password ?? generated!, role: 'admin' })
+  try {
+    await createUser({ email, name: 'Administrator', password: password ?? generated!, role: 'admin' })
+  }
+  catch (error) {
+    // Replicas starting together: another one created the first admin a moment ago.
+    const [created] = await db.select({ id: users.id }).from(users).where(sql`'admin' = any(${users.roles})`).limit(1)
+    if (created) return { created: false }
+    throw error
+  }
   return { created: true, password: generated }
 }
 

@@ -164,6 +164,16 @@ export const configSchema = z.object({
 
   // Live updates (/api/live): seconds between keep-alive comments on idle streams (proxies close silent ones).
   LIVE_HEARTBEAT_SECONDS: int(20),
+
+  // When a dependency stops answering, requests that need it fail (503) after this long instead of hanging.
+  DB_TIMEOUT_MS: int(5000, 100),
+  REDIS_TIMEOUT_MS: int(2000, 100),
+  OBJECTSTORE_TIMEOUT_MS: int(10_000, 100),
+  // SIGTERM: readiness fails for SHUTDOWN_DRAIN_MS while requests are still served (load balancers
+  // stop sending new ones), then the listener closes and requests in flight get SHUTDOWN_GRACE_MS.
+  // Default: 5000 in production, 0 elsewhere (development and tests stop at once).
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).optional(),
+  SHUTDOWN_GRACE_MS: int(20_000, 0),
 })
 
 export type Config = z.infer<typeof configSchema> & { production: boolean }

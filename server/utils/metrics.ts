@@ -65,3 +65,17 @@ export const dependencyUp = new Gauge({
   labelNames: ['check'] as const,
   registers: [registry],
 })
+
+export const dependencyFailures = new Counter({
+  name: 'helpdesk_dependency_failures_total',
+  help: 'Requests answered 503 because a dependency (database, redis, storage, identity provider, mail relay) failed or timed out.',
+  labelNames: ['dependency'] as const,
+  registers: [registry],
+})
+
+export const rateLimitLocalFallbacks = new Counter({
+  name: 'rate_limit_local_fallback_total',
+  help: 'Rate-limited requests counted by this process alone because Redis was unreachable, by limited route.',
+  labelNames: ['route'] as const,
+  registers: [registry],
+})

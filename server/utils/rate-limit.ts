@@ -1,11 +1,11 @@
 import type { H3Event } from 'h3'
 import { createError, setResponseHeader } from 'h3'
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { RateLimitSetting } from './config'
 import { useConfig } from './config'
 import { rateLimitRejections } from './metrics'
-import { useRedis } from './redis'
+import { sharedRateLimiter, useRedis } from './redis'
 
 /** What is limited, and what the key is: `login` per client IP, `password_reset` per IP and per address, `mail_inbound` per sender address, the others per user. */
 export type RateLimitedRoute = 'login' | 'tickets' | 'attachments' | 'password_reset' | 'mail_inbound'
@@ -30,7 +30,7 @@ function limiterFor(route: RateLimitedRoute): RateLimiterAbstract | null {
     // With Redis every replica counts together; while Redis is away each process counts alone
     // (the insurance limiter) rather than letting everything through or refusing everyone.
     limiter = redis
-      ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: new RateLimiterMemory(options) })
+      ? sharedRateLimiter(route, options, redis)
       : new RateLimiterMemory(options)
   }
   limiters.set(route, limiter)

@@ -1,12 +1,22 @@
+import { isOutage } from '#server/utils/dependencies'
 import { getPrincipal } from '#server/utils/principal'
 
 /**
  * For a gateway's `auth_request` (any method: nginx keeps the original one): 204 with who is
- * calling, or 401; never a body. Also answers for sessions, so one gateway rule covers browsers
- * and API clients.
+ * calling, 401, or 503 when a dependency it needs is down; never a body. Also answers for
+ * sessions, so one gateway rule covers browsers and API clients.
  */
 export default defineEventHandler(async (event) => {
-  const principal = await getPrincipal(event).catch(() => null)
+  let outage = false
+  const principal = await getPrincipal(event).catch((error: unknown) => {
+    outage = isOutage(error)
+    return null
+  })
+  // An outage is not a sign-out: 503 (retry later), never a 401 that sends people to sign in.
+  if (outage) {
+    setResponseStatus(event, 503)
+    return null
+  }
   if (!principal) {
     setResponseStatus(event, 401)
     return null

@@ -3,6 +3,7 @@ import { apiScopes } from '#shared/types/user'
 import { decodeProtectedHeader, errors, importJWK, jwtVerify } from 'jose'
 import type { JWK, JWTPayload } from 'jose'
 import { useConfig } from '#server/utils/config'
+import { DependencyUnavailable } from '#server/utils/dependencies'
 import type { AuthFailureReason } from '#server/utils/metrics'
 import { authFailures, jwksRefreshes } from '#server/utils/metrics'
 import { useLogger } from '#server/utils/logger'
@@ -200,6 +201,8 @@ export async function verifyBearerToken(token: string): Promise<VerifiedToken | 
   const result = await check(token)
   if (!result.ok) {
     authFailures.inc({ reason: result.reason })
+    // Keys that could never be fetched say nothing about the token: an outage (503), not a refusal.
+    if (result.reason === 'jwks_unavailable') throw new DependencyUnavailable('identity provider')
     return null
   }
   remember(hash, result.token)

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { createError } from 'h3'
 import type Redis from 'ioredis'
-import redisDriver from 'unstorage/drivers/redis'
 import type { Config } from '#server/utils/config'
 import { useLogger } from '#server/utils/logger'
+import { redisStorageDriver } from '#server/utils/redis'
 
 /**
  * Server-side OIDC sessions live in the Nitro storage mount `oidc` that nuxt-oidc-auth uses:
@@ -16,7 +16,7 @@ let keyPrefix = 'helpdesk'
 export function mountSessionStore(config: Config): void {
   keyPrefix = config.REDIS_KEY_PREFIX
   if (!config.REDIS_URL) return
-  const driver = redisDriver({ url: config.REDIS_URL, base: `${keyPrefix}:oidc`, ttl: config.SESSION_MAX_AGE })
+  const driver = redisStorageDriver({ url: config.REDIS_URL, base: `${keyPrefix}:oidc`, ttl: config.SESSION_MAX_AGE })
   useStorage().mount('oidc', driver)
   redis = driver.getInstance!() as Redis
   redis.on('error', (error: Error) => useLogger().warn({ err: error }, `redis: ${error.message}`))

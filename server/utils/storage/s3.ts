@@ -3,6 +3,8 @@ import {
   GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import { useConfig } from '../config'
+import { DependencyUnavailable } from '../dependencies'
 import type { S3Settings, Storage } from './index'
 import { probeKey, UploadTooLarge } from './index'
 
@@ -19,6 +21,7 @@ function describe(error: unknown): string {
 
 /** Any S3-compatible store: AWS, Garage, MinIO, Ceph. The browser talks to it directly with presigned URLs. */
 export function createS3Storage(settings: S3Settings): Storage {
+  const timeoutMs = useConfig().OBJECTSTORE_TIMEOUT_MS
   const client = new S3Client({
     endpoint: settings.endpoint,
     region: settings.region,
@@ -29,8 +32,20 @@ export function createS3Storage(settings: S3Settings): Storage {
     // Without this the SDK adds checksums of the body to presigned PUT URLs, which a browser cannot match.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // A store that stops answering fails the request after OBJECTSTORE_TIMEOUT_MS, retries included.
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
   })
   const Bucket = settings.bucket
+
+  /**
+   * Every call to the store: bounded by OBJECTSTORE_TIMEOUT_MS; a store that cannot be reached,
+   * times out or fails on its side (5xx) is an outage (503). Its 4xx answers stay what they are.
+   */
+  const send = <C extends Parameters<S3Client['send']>[0]>(command: C) =>
+    client.send(command, { abortSignal: AbortSignal.timeout(timeoutMs) }).catch((error: unknown) => {
+      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode ?? 500 : 500
+      throw status < 500 ? error : new DependencyUnavailable('storage', { cause: error })
+    })
 
   async function putInParts(key: string, body: AsyncIterable<Buffer>, meta: { ContentType: string, ContentDisposition: string }, maxBytes: number): Promise<number> {
     let pending: Buffer[] = []
@@ -39,9 +54,9 @@ export function createS3Storage(settings: S3Settings): Storage {
     let uploadId: string | undefined
     const parts: { ETag?: string, PartNumber: number }[] = []
     const sendPart = async () => {
-      uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ...meta }))).UploadId
+      uploadId ??= (await send(new CreateMultipartUploadCommand({ Bucket, Key: key, ...meta }))).UploadId
       const PartNumber = parts.length + 1
-      const { ETag } = await client.send(new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber, Body: Buffer.concat(pending) }))
+      const { ETag } = await send(new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber, Body: Buffer.concat(pending) }))
       parts.push({ ETag, PartNumber })
       pending = []
       pendingBytes = 0
@@ -55,15 +70,15 @@ export function createS3Storage(settings: S3Settings): Storage {
         if (pendingBytes >= partSize) await sendPart()
       }
       if (!uploadId) {
-        await client.send(new PutObjectCommand({ Bucket, Key: key, Body: Buffer.concat(pending), ContentLength: pendingBytes, ...meta }))
+        await send(new PutObjectCommand({ Bucket, Key: key, Body: Buffer.concat(pending), ContentLength: pendingBytes, ...meta }))
         return total
       }
       if (pendingBytes) await sendPart()
-      await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }))
+      await send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }))
       return total
     }
     catch (error) {
-      if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch(() => {})
+      if (uploadId) await send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch(() => {})
       throw error
     }
   }
@@ -85,7 +100,7 @@ export function createS3Storage(settings: S3Settings): Storage {
 
     async stat(key) {
       try {
-        const head = await client.send(new HeadObjectCommand({ Bucket, Key: key }))
+        const head = await send(new HeadObjectCommand({ Bucket, Key: key }))
         return { size: head.ContentLength ?? 0 }
       }
       catch (error) {
@@ -95,19 +110,23 @@ export function createS3Storage(settings: S3Settings): Storage {
     },
 
     async remove(key) {
-      await client.send(new DeleteObjectCommand({ Bucket, Key: key }))
+      await send(new DeleteObjectCommand({ Bucket, Key: key }))
     },
 
     async download(key, file) {
+      // Asks the store first: while it is down the download answers 503 here, not an error page of the store.
+      await send(new HeadObjectCommand({ Bucket, Key: key })).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error
+      })
       return { redirect: await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: key }), { expiresIn: file.expiresIn }) }
     },
 
     async check() {
       try {
-        await client.send(new PutObjectCommand({ Bucket, Key: probeKey, Body: 'ok', ContentType: 'text/plain' }))
-        const head = await client.send(new HeadObjectCommand({ Bucket, Key: probeKey }))
+        await send(new PutObjectCommand({ Bucket, Key: probeKey, Body: 'ok', ContentType: 'text/plain' }))
+        const head = await send(new HeadObjectCommand({ Bucket, Key: probeKey }))
         if (head.ContentLength !== 2) throw new Error('the probe object came back with the wrong size')
-        await client.send(new DeleteObjectCommand({ Bucket, Key: probeKey }))
+        await send(new DeleteObjectCommand({ Bucket, Key: probeKey }))
       }
       catch (error) {
         throw new Error(`Bucket ${Bucket}: ${describe(error)}`, { cause: error })
@@ -123,7 +142,7 @@ export function createS3Storage(settings: S3Settings): Storage {
       // An object-level GET (credentials need not list the bucket): NoSuchKey proves the bucket answers,
       // where a HEAD could not tell a missing key from a missing bucket.
       try {
-        const probe = await client.send(new GetObjectCommand({ Bucket, Key: probeKey, Range: 'bytes=0-0' }))
+        const probe = await send(new GetObjectCommand({ Bucket, Key: probeKey, Range: 'bytes=0-0' }))
         await probe.Body?.transformToByteArray()
       }
       catch (error) {

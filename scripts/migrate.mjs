@@ -9,8 +9,8 @@ import { drizzle } from 'drizzle-orm/postgres-js'
 import { migrate } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 
-// The same key as the app's start-up migration (server/db/client.ts), so the two never overlap.
-export const migrationLockKey = 7_236_142_001
+// The same key as the app's own start-up migration (MIGRATION_LOCK in server/db/client.ts), so the two never overlap.
+export const migrationLockKey = 4_771_203_915
 
 function migrationsFolder() {
   const candidates = [process.env.MIGRATIONS_DIR, resolve('.output/server/db/migrations'), resolve('server/db/migrations')].filter(Boolean)
@@ -33,7 +33,7 @@ export async function runMigrations({ ownerUrl, appUrl, lockTimeoutSeconds = 300
   try {
     const deadline = Date.now() + lockTimeoutSeconds * 1000
     for (let waited = false; ; waited = true) {
-      const [{ locked }] = await sql`select pg_try_advisory_lock(${migrationLockKey}) as locked`
+      const [{ locked }] = await sql`select pg_try_advisory_lock(${migrationLockKey}::bigint) as locked`
       if (locked) break
       if (Date.now() > deadline) throw new Error(`another migration held the lock for more than ${lockTimeoutSeconds}s`)
       if (!waited) log('migrate: another migration is running; waiting for it')
@@ -48,7 +48,7 @@ export async function runMigrations({ ownerUrl, appUrl, lockTimeoutSeconds = 300
       await sql`grant select, insert, update, delete on all tables in schema public to ${app}`
       await sql`grant usage, select on all sequences in schema public to ${app}`
     }
-    await sql`select pg_advisory_unlock(${migrationLockKey})`
+    await sql`select pg_advisory_unlock(${migrationLockKey}::bigint)`
     log(after > before ? `migrate: applied ${after - before} migration(s); ${after} in total` : `migrate: up to date (${after} migrations)`)
     return { applied: after - before, total: after }
   }

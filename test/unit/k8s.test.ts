@@ -194,14 +194,18 @@ describe.each(overlays)('kubectl kustomize %s', (overlay) => {
       policies.filter(p => p !== deny && p.spec.policyTypes.includes(type === 'ingress' ? 'Ingress' : 'Egress') && applies(p, labels)).flatMap(p => p.spec[type] ?? [])
     const portsOf = (rules: any[]) => new Set(rules.flatMap(r => r.ports.map((p: any) => p.port)))
 
+    const ingressNginx = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'ingress-nginx' } } }
+    const prometheus = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }
     const appLabels = app.spec.template.metadata.labels
+    // Requests come from ingress-nginx only; Prometheus scrapes /metrics (behind METRICS_TOKEN).
     const inbound = rulesFor(appLabels, 'ingress')
-    expect(inbound.length).toBeGreaterThan(0)
+    expect(inbound.map(r => r.from)).toEqual(expect.arrayContaining([[ingressNginx], [prometheus]]))
     for (const rule of inbound) {
-      expect(rule.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'ingress-nginx' } } }])
-      expect([...portsOf([rule])]).toEqual([3000])
+      expect([[ingressNginx], [prometheus]]).toContainEqual(rule.from)
+      expect(portsOf([rule])).toContain(3000)
     }
-    expect(rulesFor(worker.spec.template.metadata.labels, 'ingress')).toEqual([])
+    expect(template.find(s => s.metadata.name === 'helpdesk-secrets')!.stringData.METRICS_TOKEN).toBeTruthy()
+    expect(rulesFor(worker.spec.template.metadata.labels, 'ingress').map(r => r.from)).toEqual([[prometheus]])
     // DNS, PostgreSQL, Redis, HTTPS (object store, IdP); the worker adds the mail relay and IMAPS.
     expect(portsOf(rulesFor(appLabels, 'egress'))).toEqual(new Set([53, 5432, 6379, 443]))
     expect(portsOf(rulesFor(worker.spec.template.metadata.labels, 'egress'))).toEqual(new Set([53, 5432, 6379, 443, 587, 465, 993]))

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process'
 import { createHash, createDecipheriv, hkdfSync } from 'node:crypto'
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve, sep } from 'node:path'
 import { Transform } from 'node:stream'
@@ -284,11 +284,22 @@ export async function readManifest(dir) {
   return manifest
 }
 
+/** Removes all but the newest `keep` archives named like ours in `dir` (their names sort by time). */
+export async function prune(dir, keep, log = console.log) {
+  const archives = (await readdir(dir)).filter(f => /^helpdesk-backup-.*\.tar$/.test(f)).sort()
+  for (const old of archives.slice(0, Math.max(0, archives.length - keep))) {
+    await rm(join(dir, old))
+    log(`backup: removed ${old} (keeping the newest ${keep})`)
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const argv = process.argv.slice(2)
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const output = option(argv, '--output') ?? join(process.env.BACKUP_DIR || '.', `helpdesk-backup-${stamp}.tar`)
-  backup({ output }).then(() => process.exit(0), (error) => {
+  const dir = process.env.BACKUP_DIR || '.'
+  const output = option(argv, '--output') ?? join(dir, `helpdesk-backup-${stamp}.tar`)
+  const keep = Number(option(argv, '--keep') ?? process.env.BACKUP_KEEP ?? 0)
+  backup({ output }).then(() => (keep > 0 ? prune(dirname(resolve(output)), keep) : undefined)).then(() => process.exit(0), (error) => {
     console.error(`backup failed: ${error.message}`)
     process.exit(1)
   })

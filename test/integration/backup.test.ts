@@ -6,13 +6,13 @@
  */
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../fixtures/app'
-import { createTestDatabase, startApp } from '../fixtures/app'
+import { adminDatabaseUrl, createTestDatabase, startApp } from '../fixtures/app'
 import type { Client } from '../fixtures/client'
 import { signedInAdmin, userClient } from '../fixtures/client'
 import type { RunningS3 } from '../fixtures/s3'
@@ -154,6 +154,39 @@ describe.each(['s3', 'local'] as const)('backup and restore (%s storage)', (back
     expect(manifest.database.sha256).toMatch(/^[0-9a-f]{64}$/)
     expect(manifest.attachments).toMatchObject({ source: backend, count: 2, bytes: picture.length + notes.length })
     expect(manifest.attachments.objects.map((o: { sha256: string }) => o.sha256).sort()).toEqual([sha(picture), sha(notes)].sort())
+  })
+
+  it('names nightly archives by time and keeps only the newest BACKUP_KEEP of them', async () => {
+    const dir = join(work, 'nightly')
+    for (let night = 0; night < 3; night++) {
+      const result = await script('scripts/backup.mjs', [], { ...sourceEnv(), BACKUP_DIR: dir, BACKUP_KEEP: '2' })
+      expect(result.code, result.output).toBe(0)
+    }
+    const kept = (await readdir(dir)).sort()
+    expect(kept).toHaveLength(2)
+    for (const name of kept) expect(name).toMatch(/^helpdesk-backup-\d{4}-\d{2}-\d{2}T[\d-]+Z\.tar$/)
+  })
+
+  it('backs up with a read-only role that bypasses row-level security, and refuses a role bound by it', async () => {
+    const bound = await script('scripts/backup.mjs', ['--output', join(work, 'bound.tar')], { ...sourceEnv(), DATABASE_MIGRATION_URL: '' })
+    expect(bound.code).toBe(1)
+    expect(bound.output).toMatch(/is bound by row-level security, so it cannot see every row: use a superuser or a role with BYPASSRLS/)
+
+    // What docs/operations.md recommends for scheduled backups.
+    const role = `backup_${randomBytes(4).toString('hex')}`
+    const admin = postgres(adminDatabaseUrl, { max: 1, onnotice: () => {} })
+    await admin.unsafe(`create role ${role} login bypassrls in role pg_read_all_data`)
+    try {
+      const url = new URL(source.databaseEnv.DATABASE_MIGRATION_URL)
+      url.username = role
+      const result = await script('scripts/backup.mjs', ['--output', join(work, 'reader.tar')], { ...sourceEnv(), BACKUP_DATABASE_URL: url.toString() })
+      expect(result.output).toContain(`3 tickets, ${counts.comments} comments, 2 attachment(s)`)
+      expect(result.code).toBe(0)
+    }
+    finally {
+      await admin.unsafe(`drop role ${role}`)
+      await admin.end()
+    }
   })
 
   it('refuses a damaged archive and a database that is not empty, touching nothing', async () => {

@@ -39,7 +39,9 @@ const find = (objects: K8sObject[], kind: string, name: string) => {
   return found
 }
 
-const podSpecs = (objects: K8sObject[]) => objects.filter(o => o.spec?.template?.spec).map(o => ({ owner: `${o.kind}/${o.metadata.name}`, spec: o.spec.template.spec }))
+/** The pod template of every workload, CronJobs' included. */
+const templateOf = (o: K8sObject) => o.spec?.jobTemplate?.spec?.template ?? o.spec?.template
+const podSpecs = (objects: K8sObject[]) => objects.filter(o => templateOf(o)?.spec).map(o => ({ owner: `${o.kind}/${o.metadata.name}`, spec: templateOf(o).spec, labels: templateOf(o).metadata.labels as Record<string, string> }))
 
 const allContainers = (spec: any): any[] => [...(spec.initContainers ?? []), ...spec.containers]
 
@@ -82,16 +84,34 @@ describe.each(overlays)('kubectl kustomize %s', (overlay) => {
     }
   })
 
-  it('gives the Helpdesk containers a writable /tmp (an emptyDir) and nothing else writable', () => {
-    for (const deployment of [app, worker]) {
-      const spec = deployment.spec.template.spec
+  it('gives the Helpdesk containers a writable /tmp (an emptyDir)', () => {
+    for (const { owner, spec } of podSpecs(objects).filter(p => p.labels['app.kubernetes.io/name'] === 'helpdesk')) {
       for (const container of allContainers(spec)) {
         const tmp = container.volumeMounts?.find((m: any) => m.mountPath === '/tmp')
-        expect(tmp, `${deployment.metadata.name} ${container.name}`).toBeTruthy()
+        expect(tmp, `${owner} ${container.name}`).toBeTruthy()
         expect(spec.volumes.find((v: any) => v.name === tmp.name).emptyDir).toBeDefined()
       }
-      expect(config.DATA_DIR.startsWith('/tmp/')).toBe(true)
     }
+    expect(config.DATA_DIR.startsWith('/tmp/')).toBe(true)
+  })
+
+  it('backs up every night onto a volume of its own, with a role that sees every row', () => {
+    const cron = find(objects, 'CronJob', 'helpdesk-backup')
+    expect(cron.spec.concurrencyPolicy).toBe('Forbid')
+    const spec = templateOf(cron).spec
+    const [container] = spec.containers
+    expect(container.command).toEqual(['node', 'scripts/backup.mjs'])
+    expect(container.image).toBe(appContainer.image)
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]))
+    const backups = container.volumeMounts.find((m: any) => m.mountPath === env.BACKUP_DIR)
+    const claim = spec.volumes.find((v: any) => v.name === backups.name).persistentVolumeClaim.claimName
+    expect(find(objects, 'PersistentVolumeClaim', claim).spec.resources.requests.storage).toBeTruthy()
+    expect(Number(env.BACKUP_KEEP)).toBeGreaterThan(0)
+    expect(env.TMPDIR).toBe(env.BACKUP_DIR)
+    const secret = template.find(s => s.metadata.name === 'helpdesk-backup')!
+    expect(container.envFrom.map((e: any) => e.secretRef?.name)).toContain(secret.metadata.name)
+    expect(Object.keys(secret.stringData)).toEqual(['BACKUP_DATABASE_URL'])
+    expect(readFileSync('scripts/backup.mjs', 'utf8')).toMatch(/BACKUP_DATABASE_URL/)
   })
 
   it('rolls the app and the worker out without losing capacity, with the guide\'s resources', () => {
@@ -170,7 +190,7 @@ describe.each(overlays)('kubectl kustomize %s', (overlay) => {
 
   it('points every Service at pods that exist, on ports they open', () => {
     for (const service of objects.filter(o => o.kind === 'Service')) {
-      const pods = podSpecs(objects).filter((_, i) => selects(service.spec.selector, objects.filter(o => o.spec?.template?.spec)[i]!.spec.template.metadata.labels))
+      const pods = podSpecs(objects).filter(p => selects(service.spec.selector, p.labels))
       expect(pods.length, service.metadata.name).toBeGreaterThan(0)
       for (const port of service.spec.ports) {
         const named = pods.flatMap(p => p.spec.containers.flatMap((c: any) => c.ports ?? [])).map((p: any) => p.name)
@@ -209,6 +229,9 @@ describe.each(overlays)('kubectl kustomize %s', (overlay) => {
     // DNS, PostgreSQL, Redis, HTTPS (object store, IdP); the worker adds the mail relay and IMAPS.
     expect(portsOf(rulesFor(appLabels, 'egress'))).toEqual(new Set([53, 5432, 6379, 443]))
     expect(portsOf(rulesFor(worker.spec.template.metadata.labels, 'egress'))).toEqual(new Set([53, 5432, 6379, 443, 587, 465, 993]))
+    const backup = templateOf(find(objects, 'CronJob', 'helpdesk-backup')).metadata.labels
+    expect(rulesFor(backup, 'egress').length).toBeGreaterThan(0)
+    expect(portsOf(rulesFor(backup, 'egress'))).toEqual(new Set([53, 5432, 6379, 443]))
   })
 
   it('keeps an app and a worker through disruptions and scales the app on load', () => {

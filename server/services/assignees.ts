@@ -3,7 +3,7 @@ import { hasRole } from '../../shared/utils/roles'
 import type { Database } from '../db/client'
 import { tickets, userOrgs, users } from '../db/schema'
 import type { Principal } from '../utils/principal'
-import { ticketKey, notFound } from './tickets'
+import { ticketKey, ticketNotFound } from './tickets'
 import type { TicketFacts } from './visibility'
 import { asPrincipal, ticketVisibility, ticketVisibleTo } from './visibility'
 
@@ -30,7 +30,7 @@ export async function assigneesFor(principal: Principal, id: string): Promise<As
   return asPrincipal(principal, async (tx) => {
     const [ticket] = await tx.select({ requesterId: tickets.requesterId, assigneeId: tickets.assigneeId, orgId: tickets.orgId })
       .from(tickets).where(and(ticketKey(id), ticketVisibility(principal)))
-    if (!ticket) throw notFound()
+    if (!ticket) throw ticketNotFound()
     const staff = await activeStaff(tx)
     const managing = hasRole(principal.roles, 'manager')
     return staff.filter(s => managing || colleagueSees(s, ticket)).map(({ id, name, email }) => ({ id, name, email }))

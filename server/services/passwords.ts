@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
-import type { H3Event } from 'h3'
 import { createError } from 'h3'
 import { useDb } from '../db/client'
 import { passwordResets, users } from '../db/schema'
 import { publicUrl, useConfig } from '../utils/config'
-import { hashPassword, verifyPassword } from '../utils/password'
+import { hashPassword, verifyPassword } from './auth/password'
 import { audit } from './audit'
 import { queueMails } from './mail/outbox'
-import { endSessionsOf } from './oidc-sessions'
+import type { Actor } from '#server/utils/principal'
+import { endAllSessionsOf } from './auth/sessions'
 
 const validMinutes = 30
 const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url')
@@ -17,7 +17,7 @@ const hashOf = (token: string) => createHash('sha256').update(token).digest('bas
  * Mails a single-use reset link valid for 30 minutes to an active account with this address.
  * The caller answers 202 whatever happened, so nobody learns which addresses have accounts.
  */
-export async function requestPasswordReset(event: H3Event, email: string): Promise<void> {
+export async function requestPasswordReset(actor: Actor, email: string): Promise<void> {
   const db = await useDb()
   const [user] = await db.select({ id: users.id, email: users.email, name: users.name }).from(users)
     .where(and(sql`lower(${users.email}) = ${email.toLowerCase()}`, eq(users.active, true)))
@@ -43,11 +43,11 @@ export async function requestPasswordReset(event: H3Event, email: string): Promi
       },
     }])
   })
-  await audit(event, { action: 'password_reset_requested', actorId: user.id, target: { type: 'user', id: user.id } })
+  await audit({ ...actor, actorId: user.id }, { action: 'password_reset_requested', target: { type: 'user', id: user.id } })
 }
 
 /** Sets the new password once per link, ends every session of the user. */
-export async function confirmPasswordReset(event: H3Event, token: string, password: string): Promise<void> {
+export async function confirmPasswordReset(actor: Actor, token: string, password: string): Promise<void> {
   const db = await useDb()
   const passwordHash = await hashPassword(password)
   const userId = await db.transaction(async (tx) => {
@@ -64,21 +64,21 @@ export async function confirmPasswordReset(event: H3Event, token: string, passwo
   if (!userId) {
     throw createError({ statusCode: 400, statusMessage: 'Invalid input', message: 'token: this link has expired or was already used; ask for a new one', data: { issues: [{ field: 'token', problem: 'this link has expired or was already used; ask for a new one' }] } })
   }
-  await endSessionsOf(userId)
-  await audit(event, { action: 'password_reset', actorId: userId, target: { type: 'user', id: userId } })
+  await endAllSessionsOf(userId)
+  await audit({ ...actor, actorId: userId }, { action: 'password_reset', target: { type: 'user', id: userId } })
 }
 
 /**
  * A signed-in user's new password, after checking the current one. Every session issued before
  * now ends (users.sessions_valid_after); the caller then issues a fresh session for this one.
  */
-export async function changePassword(event: H3Event, userId: string, current: string, password: string): Promise<void> {
+export async function changePassword(actor: Actor, userId: string, current: string, password: string): Promise<void> {
   const db = await useDb()
   const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId))
   if (!await verifyPassword(current, user?.passwordHash)) {
     throw createError({ statusCode: 400, statusMessage: 'Invalid input', message: 'current: is not your current password', data: { issues: [{ field: 'current', problem: 'is not your current password' }] } })
   }
   await db.update(users).set({ passwordHash: await hashPassword(password), sessionsValidAfter: new Date(), updatedAt: new Date() }).where(eq(users.id, userId))
-  await endSessionsOf(userId)
-  await audit(event, { action: 'password_changed', actorId: userId, target: { type: 'user', id: userId } })
+  await endAllSessionsOf(userId)
+  await audit({ ...actor, actorId: userId }, { action: 'password_changed', target: { type: 'user', id: userId } })
 }

@@ -1,8 +1,8 @@
 import { passwordChangeSchema } from '#shared/types/mail'
 import { changePassword } from '#server/services/passwords'
 import { useConfig } from '#server/utils/config'
-import { issueLocalSession, LOCAL_SESSION_COOKIE, localSessionCookieOptions } from '#server/utils/local-session'
-import { requirePrincipal } from '#server/utils/principal'
+import { issueLocalSession, LOCAL_SESSION_COOKIE, localSessionCookieOptions } from '#server/services/auth/local-session'
+import { requirePrincipal, actorOf } from '#server/utils/principal'
 import { rateLimit } from '#server/utils/rate-limit'
 import { readInput } from '#server/utils/validation'
 
@@ -14,7 +14,7 @@ export default defineEventHandler(async (event) => {
   }
   await rateLimit(event, 'password_reset', principal.userId)
   const { current, password } = await readInput(event, passwordChangeSchema)
-  await changePassword(event, principal.userId, current, password)
+  await changePassword(actorOf(event, principal), principal.userId, current, password)
   setCookie(event, LOCAL_SESSION_COOKIE, await issueLocalSession(principal.userId), localSessionCookieOptions())
   return sendNoContent(event, 204)
 })

@@ -13,7 +13,7 @@ import { revokeSessions } from '#server/services/users'
  */
 export async function revokeUserSessions(actor: Actor, userId: string): Promise<void> {
   if (!await revokeSessions(userId)) throw createError({ statusCode: 404, statusMessage: 'Not Found', message: 'There is no such user.' })
-  await Promise.all([endSessionsOf(userId), endLocalSessionsOf(userId), announceUserChange(userId)])
+  await endAllSessionsOf(userId)
   await audit(actor, { action: 'sessions_revoked', target: { type: 'user', id: userId } })
 }
 
@@ -23,4 +23,9 @@ export async function revokeUserSessions(actor: Actor, userId: string): Promise<
  */
 export async function afterUserChange(userId: string, deactivated: boolean): Promise<void> {
   await Promise.all([announceUserChange(userId), ...(deactivated ? [endSessionsOf(userId), endLocalSessionsOf(userId)] : [])])
+}
+
+/** Ends every server-side session of a user (OIDC and local) and tells every replica. */
+export async function endAllSessionsOf(userId: string): Promise<void> {
+  await Promise.all([endSessionsOf(userId), endLocalSessionsOf(userId), announceUserChange(userId)])
 }

@@ -3,7 +3,7 @@ import { tickets } from '#server/db/schema'
 import { useConfig } from '#server/utils/config'
 import type { Principal } from '#server/utils/principal'
 import { useRedis } from '#server/utils/redis'
-import { notFound, ticketKey } from '#server/services/tickets'
+import { ticketKey, ticketNotFound } from '#server/services/tickets'
 import { asPrincipal, ticketVisibility } from '#server/services/visibility'
 import { announcePresence } from './events'
 
@@ -62,7 +62,7 @@ export async function presenceOf(ticketId: string): Promise<Viewer[]> {
 export async function touchPresence(principal: Principal, id: string, state: PresenceState): Promise<void> {
   const [ticket] = await asPrincipal(principal, tx => tx.select({ id: tickets.id, number: tickets.number, requesterId: tickets.requesterId, assigneeId: tickets.assigneeId, orgId: tickets.orgId })
     .from(tickets).where(and(ticketKey(id), ticketVisibility(principal))))
-  if (!ticket) throw notFound()
+  if (!ticket) throw ticketNotFound()
   const viewer = state === 'left' ? null : { id: principal.userId, name: principal.name, state, until: new Date(Date.now() + PRESENCE_TTL_SECONDS * 1000).toISOString() }
   const viewers = await store(ticket.id, principal.userId, viewer)
   await announcePresence(ticket, viewers, principal.userId)

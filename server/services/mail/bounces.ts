@@ -1,5 +1,5 @@
 import { and, desc, eq, isNotNull } from 'drizzle-orm'
-import type { H3Event } from 'h3'
+import type { Actor } from '#server/utils/principal'
 import { createError } from 'h3'
 import { useDb } from '../../db/client'
 import { users } from '../../db/schema'
@@ -13,10 +13,10 @@ export async function listBounced() {
   return { data: rows.map(r => ({ ...r, bouncedAt: r.bouncedAt!.toISOString() })) }
 }
 
-export async function clearBounce(event: H3Event, actorId: string, userId: string): Promise<void> {
+export async function clearBounce(actor: Actor, userId: string): Promise<void> {
   const db = await useDb()
   const rows = await db.update(users).set({ emailBouncedAt: null, updatedAt: new Date() })
     .where(and(eq(users.id, userId), isNotNull(users.emailBouncedAt))).returning({ id: users.id })
   if (!rows.length) throw createError({ statusCode: 404, statusMessage: 'Not Found', message: 'This address is not marked as bounced.' })
-  await audit(event, { action: 'user_changed', actorId, target: { type: 'user', id: userId }, details: { emailBounced: 'cleared' } })
+  await audit(actor, { action: 'user_changed', target: { type: 'user', id: userId }, details: { emailBounced: 'cleared' } })
 }

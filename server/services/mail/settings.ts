@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm'
-import type { H3Event } from 'h3'
+import type { Actor } from '#server/utils/principal'
 import { z } from 'zod'
 import { useDb } from '../../db/client'
 import { settings } from '../../db/schema'
@@ -24,10 +24,10 @@ export async function getMailSettings() {
   }
 }
 
-export async function setMailSettings(event: H3Event, actorId: string, input: MailSettings) {
+export async function setMailSettings(actor: Actor, input: MailSettings) {
   const db = await useDb()
-  await db.insert(settings).values({ key: 'mail', value: input, updatedBy: actorId })
-    .onConflictDoUpdate({ target: settings.key, set: { value: input, updatedBy: actorId, updatedAt: new Date() } })
-  await audit(event, { action: 'settings_changed', actorId, target: { type: 'settings', id: 'mail' }, details: input })
+  await db.insert(settings).values({ key: 'mail', value: input, updatedBy: actor.actorId })
+    .onConflictDoUpdate({ target: settings.key, set: { value: input, updatedBy: actor.actorId, updatedAt: new Date() } })
+  await audit(actor, { action: 'settings_changed', target: { type: 'settings', id: 'mail' }, details: input })
   return getMailSettings()
 }

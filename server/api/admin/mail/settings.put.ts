@@ -1,8 +1,8 @@
 import { mailSettingsSchema, setMailSettings } from '#server/services/mail/settings'
-import { requirePrincipal } from '#server/utils/principal'
+import { requirePrincipal, actorOf } from '#server/utils/principal'
 import { readInput } from '#server/utils/validation'
 
 export default defineEventHandler(async (event) => {
   const principal = await requirePrincipal(event, { role: 'admin' })
-  return setMailSettings(event, principal.userId, await readInput(event, mailSettingsSchema))
+  return setMailSettings(actorOf(event, principal), await readInput(event, mailSettingsSchema))
 })

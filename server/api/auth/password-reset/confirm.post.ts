@@ -1,3 +1,4 @@
+import { actorOf } from '#server/utils/principal'
 import { passwordResetConfirmSchema } from '#shared/types/mail'
 import { confirmPasswordReset } from '#server/services/passwords'
 import { clientIp } from '#server/utils/client-ip'
@@ -12,6 +13,6 @@ export default defineEventHandler(async (event) => {
   }
   await rateLimit(event, 'password_reset', clientIp(event))
   const { token, password } = await readInput(event, passwordResetConfirmSchema)
-  await confirmPasswordReset(event, token, password)
+  await confirmPasswordReset(actorOf(event), token, password)
   return sendNoContent(event, 204)
 })

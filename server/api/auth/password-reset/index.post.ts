@@ -1,3 +1,4 @@
+import { actorOf } from '#server/utils/principal'
 import { passwordResetRequestSchema } from '#shared/types/mail'
 import { requestPasswordReset } from '#server/services/passwords'
 import { clientIp } from '#server/utils/client-ip'
@@ -13,7 +14,7 @@ export default defineEventHandler(async (event) => {
   await rateLimit(event, 'password_reset', clientIp(event))
   const { email } = await readInput(event, passwordResetRequestSchema)
   await rateLimit(event, 'password_reset', `address:${email.toLowerCase()}`)
-  await requestPasswordReset(event, email)
+  await requestPasswordReset(actorOf(event), email)
   setResponseStatus(event, 202)
   return { status: 'accepted' }
 })

@@ -142,7 +142,9 @@ async function fromPerson(mail: InboundMail): Promise<Outcome> {
 
   if (thread.ticketId) {
     // Staff answer publicly; a requester's answer to a resolved or closed ticket reopens it.
-    const reply = await addComment(toPrincipal(known!, 'mail'), thread.ticketId, { body: composeText(text.body, mail, left), internal: false })
+    // A mail answers what its writer read: it is never held back as a crossed reply.
+    const reply = await addComment(toPrincipal(known!, 'mail'), thread.ticketId, { body: composeText(text.body, mail, left), internal: false, confirm: true })
+    if ('newer' in reply) throw new Error('a confirmed reply cannot conflict')
     await storeAttachments(kept, thread.ticketId, reply.id, known!.id)
     return { state: 'processed', result: 'appended', ticketId: thread.ticketId, commentId: reply.id, reason: `reply threaded by ${thread.via}`, fullText: text.full }
   }

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { H3Event } from 'h3'
 import { createError, getRequestHeader } from 'h3'
-import { bearerTokenOf } from '#server/utils/bearer'
+import { bearerTokenOf } from '#server/services/auth/bearer'
 import { useConfig } from '#server/utils/config'
 
 const unauthorized = () => createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'A valid inbound mail token is required.' })

@@ -67,6 +67,8 @@ export async function createUser(input: UserCreate, actor?: Actor): Promise<User
 export interface OidcIdentity {
   subject: string
   email: string
+  /** Only an address the IdP verified may take over an existing account with that email. */
+  emailVerified: boolean
   name: string
   roles: string[]
   orgs: string[]
@@ -85,7 +87,7 @@ export async function upsertOidcUser(identity: OidcIdentity, signIn: boolean): P
   try {
     return await db.transaction(async (tx) => {
       const [existing] = await tx.select({ id: users.id }).from(users)
-        .where(or(eq(users.subject, identity.subject), and(isNull(users.subject), eq(users.email, identity.email))))
+        .where(or(eq(users.subject, identity.subject), identity.emailVerified ? and(isNull(users.subject), eq(users.email, identity.email)) : undefined))
         .orderBy(sql`${users.subject} is null`).limit(1)
       const [user] = existing
         ? await tx.update(users).set(fields).where(eq(users.id, existing.id)).returning()

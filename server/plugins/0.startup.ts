@@ -53,14 +53,14 @@ export default defineNitroPlugin((nitroApp) => {
       }
       log.info('database ready')
       if (config.AUTH_MODE === 'oidc') return console.log(`\n  Helpdesk is running at ${url}\n  Sign in through ${config.OIDC_ISSUER}\n`)
-      const admin = await ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
+      const admin = await ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD, { mayGenerate: !config.production })
       const credentials = admin.password
         ? `\n  Sign in as ${config.ADMIN_EMAIL} with password ${admin.password}\n  (shown once; set ADMIN_PASSWORD to choose it)`
         : admin.created ? `\n  Sign in as ${config.ADMIN_EMAIL} with the password from ADMIN_PASSWORD` : ''
       console.log(`\n  Helpdesk is running at ${url}${credentials}\n`)
     })
     .catch((error: Error) => {
-      log.fatal({ err: error }, `database unavailable: ${error.message}`)
+      log.fatal({ err: error }, `Helpdesk cannot start: ${error.message}`)
       process.exit(1)
     })
 

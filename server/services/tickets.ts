@@ -84,7 +84,7 @@ export async function listTickets(principal: Principal, query: TicketListQuery) 
   else if (query.assignee) conditions.push(eq(tickets.assigneeId, query.assignee))
   if (query.org) conditions.push(eq(orgs.slug, query.org))
   if (query.q) conditions.push(sql`${tickets.search} @@ websearch_to_tsquery('english', ${query.q})`)
-  if (query.cursor) conditions.push(lt(tickets.number, cursorNumber(query.cursor)))
+  if (query.cursor) conditions.push(lt(tickets.number, cursorNumber(query.cursor, 'integer')))
 
   const rows = await asPrincipal(principal, tx => selectTickets(tx).where(and(...conditions)).orderBy(desc(tickets.number)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.number])
@@ -212,7 +212,7 @@ export async function listTicketEvents(principal: Principal, id: string, query: 
     seq: ticketEvents.seq,
     createdAt: ticketEvents.createdAt,
   }).from(ticketEvents).leftJoin(actor, eq(actor.id, ticketEvents.actorId))
-    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), query.cursor ? gt(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
+    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), query.cursor ? gt(ticketEvents.seq, cursorNumber(query.cursor, 'bigint')) : undefined))
     .orderBy(asc(ticketEvents.seq)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.seq])
   return { data: page.data.map(({ seq: _, ...r }) => ({ ...r, type: r.type as TicketEvent['type'], createdAt: r.createdAt.toISOString() })), meta: page.meta }

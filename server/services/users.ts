@@ -155,10 +155,11 @@ export async function authenticateLocal(email: string, password: string): Promis
  * A fresh installation gets one admin, so somebody can sign in and create the others.
  * Returns the generated password when one had to be made up (it is shown once).
  */
-export async function ensureFirstAdmin(email: string, password?: string): Promise<{ created: boolean, password?: string }> {
+export async function ensureFirstAdmin(email: string, password?: string, options: { mayGenerate: boolean } = { mayGenerate: true }): Promise<{ created: boolean, password?: string }> {
   const db = await useDb()
   const [existing] = await db.select({ id: users.id }).from(users).where(sql`'admin' = any(${users.roles})`).limit(1)
   if (existing) return { created: false }
+  if (!password && !options.mayGenerate) throw new Error('ADMIN_PASSWORD is required to create the first admin of a fresh installation in production (a generated password would be written to the log)')
   const generated = password ? undefined : randomBytes(12).toString('base64url')
   await createUser({ email, name: 'Administrator', password: password ?? generated!, role: 'admin' })
   return { created: true, password: generated }

@@ -24,9 +24,21 @@ export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => readonly 
   }
 }
 
-const isNumberKey = (v: unknown): v is [number] => Array.isArray(v) && v.length === 1 && Number.isSafeInteger(v[0])
+/** What a number in a cursor must fit: the column it is compared with (PostgreSQL `integer` or `bigint`). */
+export type NumberColumn = 'integer' | 'bigint'
+const columnRanges: Record<NumberColumn, [number, number]> = {
+  integer: [-(2 ** 31), 2 ** 31 - 1],
+  // bigint columns are read as JavaScript numbers: the safe integers.
+  bigint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+}
+
+/** Whether `v` is an integer the column can hold; a cursor outside it is a 400, never a database error. */
+export function fitsColumn(v: unknown, column: NumberColumn): v is number {
+  const [min, max] = columnRanges[column]
+  return Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
+}
 
 /** The number in a cursor made of one integer key (ticket number, thread position). */
-export function cursorNumber(cursor: string): number {
-  return decodeCursor(cursor, isNumberKey)[0]
+export function cursorNumber(cursor: string, column: NumberColumn): number {
+  return decodeCursor(cursor, (v): v is [number] => Array.isArray(v) && v.length === 1 && fitsColumn(v[0], column))[0]
 }

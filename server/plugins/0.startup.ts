@@ -64,6 +64,11 @@ export default defineNitroPlugin((nitroApp) => {
       process.exit(1)
     })
 
+  // Pages learn the sign-in mode from the request's runtime config, set as each page renders.
+  nitroApp.hooks.hook('render:route', (_route, { event }) => {
+    useRuntimeConfig(event).public.authMode = config.AUTH_MODE
+  })
+
   // Counted when the response is finished, so errors answered by the error handler count too.
   nitroApp.hooks.hook('request', (event) => {
     const started = performance.now()

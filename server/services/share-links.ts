@@ -67,7 +67,8 @@ async function validLink(tx: Database, token: string) {
   if (!/^[\w-]{20,100}$/.test(token)) return undefined
   const [link] = await tx.select({ id: shareLinks.id, ticketId: shareLinks.ticketId, expiresAt: shareLinks.expiresAt, createdBy: shareLinks.createdBy }).from(shareLinks)
     .where(and(eq(shareLinks.tokenHash, hash(token)), isNull(shareLinks.revokedAt), gt(shareLinks.expiresAt, new Date())))
-  const creator = link && await findUserWithOrgs(link.createdBy)
+  if (!link) return undefined
+  const creator = await findUserWithOrgs(link.createdBy)
   if (!creator?.active || !isStaff(creator.roles)) return undefined
   const [visible] = await tx.select({ id: tickets.id }).from(tickets).where(and(eq(tickets.id, link.ticketId), ticketVisibility(toPrincipal(creator, 'local'))))
   return visible ? link : undefined

@@ -10,16 +10,11 @@ const notFound = () => createError({ statusCode: 404, statusMessage: 'Not Found'
  * in AUTH_MODE=oidc only its login and callback run (renewal and sign-out are the app's own, see
  * server/services/auth/oidc-sessions.ts), the provider is discovered first, sign-in remembers
  * where to return to, and a callback that does not belong to this browser's sign-in stops here.
- * Pages learn the sign-in mode from the request's runtime config.
  */
 export default defineEventHandler(async (event) => {
   const path = event.path.split('?')[0]!
-  const { AUTH_MODE } = useConfig()
-  if (!path.startsWith('/auth/oidc/') && !path.startsWith('/api/_auth/')) {
-    if (!path.startsWith('/api/') && !path.startsWith('/_nuxt/')) useRuntimeConfig(event).public.authMode = AUTH_MODE
-    return
-  }
-  if (AUTH_MODE !== 'oidc' || !moduleRoutes.has(path)) throw notFound()
+  if (!path.startsWith('/auth/oidc/') && !path.startsWith('/api/_auth/')) return
+  if (useConfig().AUTH_MODE !== 'oidc' || !moduleRoutes.has(path)) throw notFound()
   applyModuleRuntimeConfig(event)
   await useIdentityProvider()
   if (path === '/auth/oidc/login') return beginSignIn(event)

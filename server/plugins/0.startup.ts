@@ -54,16 +54,21 @@ export default defineNitroPlugin((nitroApp) => {
       log.info('database ready')
       if (config.PROCESS_ROLE === 'worker') return console.log(`\n  Helpdesk worker is running (health at ${workerUrl(config)}/health)${mailNotice(config)}\n`)
       if (config.AUTH_MODE === 'oidc') return console.log(`\n  Helpdesk is running at ${url}\n  Sign in through ${config.OIDC_ISSUER}${mailNotice(config)}\n`)
-      const admin = await ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
+      const admin = await ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD, { mayGenerate: !config.production })
       const credentials = admin.password
         ? `\n  Sign in as ${config.ADMIN_EMAIL} with password ${admin.password}\n  (shown once; set ADMIN_PASSWORD to choose it)`
         : admin.created ? `\n  Sign in as ${config.ADMIN_EMAIL} with the password from ADMIN_PASSWORD` : ''
       console.log(`\n  Helpdesk is running at ${url}${credentials}${mailNotice(config)}\n`)
     })
     .catch((error: Error) => {
-      log.fatal({ err: error }, `database unavailable: ${error.message}`)
+      log.fatal({ err: error }, `Helpdesk cannot start: ${error.message}`)
       process.exit(1)
     })
+
+  // Pages learn the sign-in mode from the request's runtime config, set as each page renders.
+  nitroApp.hooks.hook('render:route', (_route, { event }) => {
+    useRuntimeConfig(event).public.authMode = config.AUTH_MODE
+  })
 
   // Counted when the response is finished, so errors answered by the error handler count too.
   nitroApp.hooks.hook('request', (event) => {

@@ -197,7 +197,9 @@ export async function uploadDirect(principal: Principal, id: string, req: Incomi
 export async function receiveSignedUpload(token: string, contentType: string | undefined, body: IncomingMessage): Promise<void> {
   const storage = await useStorage()
   if (storage.backend !== 'local') throw createError({ statusCode: 404, statusMessage: 'Not Found', message: 'Uploads go to object storage.' })
-  const result = await acceptSignedUpload(storage, token, contentType, body)
+  const pending = (key: string) => asSystem(async tx => (await tx.select({ id: attachments.id }).from(attachments)
+    .where(and(eq(attachments.key, key), eq(attachments.state, 'pending')))).length > 0)
+  const result = await acceptSignedUpload(storage, token, contentType, body, pending)
   if (result === 'forbidden') throw createError({ statusCode: 403, statusMessage: 'Forbidden', message: 'This upload URL is not valid or has expired.' })
   if (result === 'wrong-type') throw invalid('content-type', 'must be the type announced when the upload was requested')
   if (result === 'wrong-size') throw invalid('body', 'must have the size announced when the upload was requested')

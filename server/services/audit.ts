@@ -78,7 +78,7 @@ export async function listAudit(principal: Principal, query: AuditQuery): Promis
       query.action ? eq(auditLog.action, query.action) : undefined,
       query.actor ? eq(auditLog.actorId, query.actor) : undefined,
       query.target ? eq(auditLog.targetId, query.target) : undefined,
-      query.cursor ? lt(auditLog.seq, cursorNumber(query.cursor)) : undefined,
+      query.cursor ? lt(auditLog.seq, cursorNumber(query.cursor, 'bigint')) : undefined,
     ))
     .orderBy(desc(auditLog.seq)).limit(query.limit + 1)
   const page = pageOf(rows, query.limit, r => [r.seq])

@@ -32,7 +32,7 @@ export async function listComments(principal: Principal, id: string, query: Thre
     .where(and(
       eq(comments.ticketId, await visibleTicketId(tx, principal, id)),
       canSeeInternalNotes(principal) ? undefined : eq(comments.internal, false),
-      query.cursor ? (newest ? lt : gt)(comments.seq, cursorNumber(query.cursor)) : undefined,
+      query.cursor ? (newest ? lt : gt)(comments.seq, cursorNumber(query.cursor, 'bigint')) : undefined,
     ))
     .orderBy(newest ? desc(comments.seq) : asc(comments.seq)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.seq])

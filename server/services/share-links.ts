@@ -9,8 +9,10 @@ import type { Database } from '../db/client'
 import type { Actor, Principal } from '../utils/principal'
 import { audit } from './audit'
 import { openFile, sharedAttachments } from './attachments'
+import { toPrincipal } from './auth/resolve'
 import { visibleTicketId } from './tickets'
-import { asPrincipal, asSystem } from './visibility'
+import { findUserWithOrgs } from './users'
+import { asPrincipal, asSystem, ticketVisibility } from './visibility'
 
 export const shareCreateSchema = z.object({
   expiresInDays: z.number().int().min(1).max(90).default(7),
@@ -57,12 +59,19 @@ export async function revokeShareLink(actor: Actor, principal: Principal, id: st
   await audit(actor, { action: 'share_link_revoked', target: { type: 'ticket', id: revoked[0]!.ticketId }, details: { shareId } })
 }
 
-/** The link a token names while it is valid (not revoked, not expired). */
+/**
+ * The link a token names while it is valid: not revoked, not expired, and its creator could still
+ * share the ticket today (active, staff, and the ticket visible to them under the one rule).
+ */
 async function validLink(tx: Database, token: string) {
   if (!/^[\w-]{20,100}$/.test(token)) return undefined
-  const [link] = await tx.select({ id: shareLinks.id, ticketId: shareLinks.ticketId, expiresAt: shareLinks.expiresAt }).from(shareLinks)
+  const [link] = await tx.select({ id: shareLinks.id, ticketId: shareLinks.ticketId, expiresAt: shareLinks.expiresAt, createdBy: shareLinks.createdBy }).from(shareLinks)
     .where(and(eq(shareLinks.tokenHash, hash(token)), isNull(shareLinks.revokedAt), gt(shareLinks.expiresAt, new Date())))
-  return link
+  if (!link) return undefined
+  const creator = await findUserWithOrgs(link.createdBy)
+  if (!creator?.active || !isStaff(creator.roles)) return undefined
+  const [visible] = await tx.select({ id: tickets.id }).from(tickets).where(and(eq(tickets.id, link.ticketId), ticketVisibility(toPrincipal(creator, 'local'))))
+  return visible ? link : undefined
 }
 
 /** What a share link shows: the ticket, its public replies and their files — never internal notes. 404 once revoked or expired. */

@@ -1,5 +1,7 @@
 import { join } from 'node:path'
 import { eq, sql } from 'drizzle-orm'
+import { S3ServiceException } from '@aws-sdk/client-s3'
+import { createError } from 'h3'
 import type { StorageField, StorageSettingsData, StorageSettingsView } from '../../shared/types/attachment'
 import { useDb } from '../db/client'
 import { settings } from '../db/schema'
@@ -7,6 +9,8 @@ import type { Config } from '../utils/config'
 import { useConfig } from '../utils/config'
 import type { Actor } from '../utils/principal'
 import { audit } from './audit'
+import { isPublicEndpoint } from '../utils/endpoint-guard'
+import { useLogger } from '../utils/logger'
 import { decryptSecret, encryptSecret } from '../utils/settings-key'
 import type { Storage, StorageSettings } from '../utils/storage'
 import { createStorage } from '../utils/storage'
@@ -107,7 +111,24 @@ async function merged(input: StorageSettingsData): Promise<StoredStorageSettings
   return { ...fields, secretAccessKeyEncrypted: secretAccessKey ? await encryptSecret(secretAccessKey) : value.secretAccessKeyEncrypted }
 }
 
+/**
+ * An endpoint typed in the admin area must be on the public internet unless the operator allows
+ * private ones (STORAGE_ALLOW_PRIVATE_ENDPOINTS), so the server cannot be made to probe its own
+ * network. One set by S3_ENDPOINT is the operator's choice and is not checked.
+ */
+async function endpointAllowed(input: StorageSettingsData): Promise<boolean> {
+  const config = useConfig()
+  if (input.backend !== 's3' || !input.endpoint || config.S3_ENDPOINT) return true
+  if (config.STORAGE_ALLOW_PRIVATE_ENDPOINTS ?? !config.production) return true
+  return isPublicEndpoint(input.endpoint)
+}
+
+const s3Refusals = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'NoSuchBucket', 'AuthorizationHeaderMalformed', 'InvalidBucketName'])
+
+const endpointRefused = () => createError({ statusCode: 400, statusMessage: 'Invalid input', message: 'endpoint: must be a public address (private, loopback and link-local addresses are not allowed)', data: { issues: [{ field: 'endpoint', problem: 'must be a public address (private, loopback and link-local addresses are not allowed)' }] } })
+
 export async function saveStorageSettings(actor: Actor, input: StorageSettingsData): Promise<StorageSettingsView> {
+  if (!(await endpointAllowed(input))) throw endpointRefused()
   const value = await merged(input)
   const db = await useDb()
   await db.insert(settings).values({ key: settingsKey, value, updatedBy: actor.actorId })
@@ -120,6 +141,7 @@ export async function saveStorageSettings(actor: Actor, input: StorageSettingsDa
 
 /** Tries the given settings (with environment overrides, as they would apply) without saving them. */
 export async function testStorageSettings(input: StorageSettingsData): Promise<{ ok: boolean, message: string }> {
+  if (!(await endpointAllowed(input))) throw endpointRefused()
   const { secretAccessKeyEncrypted, ...value } = await merged(input)
   const candidate: Effective = {
     ...value,
@@ -131,6 +153,12 @@ export async function testStorageSettings(input: StorageSettingsData): Promise<{
     return { ok: true, message: candidate.backend === 's3' ? `Connected: wrote, read and removed a test object in bucket ${candidate.bucket}.` : 'The uploads folder is writable.' }
   }
   catch (error) {
-    return { ok: false, message: (error as Error).message }
+    // The details stay in the log: an answer that differed by host and port would map the network.
+    useLogger().info({ err: error }, 'storage connection test failed')
+    if (candidate.backend !== 's3') return { ok: false, message: 'The uploads folder is not writable.' }
+    // An S3 store's own refusal (its error code) helps fix the settings; anything else looks alike.
+    const cause = (error as Error).cause
+    const code = cause instanceof S3ServiceException && s3Refusals.has(cause.name) ? ` (the store answered ${cause.name})` : ''
+    return { ok: false, message: `The store could not be used with these settings${code}: check the endpoint, region, bucket and credentials.` }
   }
 }

@@ -197,7 +197,7 @@ export async function listTicketEvents(principal: Principal, id: string, query: 
     seq: ticketEvents.seq,
     createdAt: ticketEvents.createdAt,
   }).from(ticketEvents).leftJoin(actor, eq(actor.id, ticketEvents.actorId))
-    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), eventVisibility(principal), query.cursor ? (newest ? lt : gt)(ticketEvents.seq, cursorNumber(query.cursor)) : undefined))
+    .where(and(eq(ticketEvents.ticketId, await visibleTicketId(tx, principal, id)), eventVisibility(principal), query.cursor ? (newest ? lt : gt)(ticketEvents.seq, cursorNumber(query.cursor, 'bigint')) : undefined))
     .orderBy(newest ? desc(ticketEvents.seq) : asc(ticketEvents.seq)).limit(query.limit + 1))
   const page = pageOf(rows, query.limit, r => [r.seq])
   return { data: page.data.map(({ seq: _, ...r }) => ({ ...r, type: r.type as TicketEvent['type'], createdAt: r.createdAt.toISOString() })), meta: page.meta }

@@ -74,6 +74,8 @@ export async function createUser(input: UserCreate, actor?: Actor): Promise<User
 export interface OidcIdentity {
   subject: string
   email: string
+  /** Only an address the IdP verified may take over an existing account with that email. */
+  emailVerified: boolean
   name: string
   roles: string[]
   orgs: string[]
@@ -92,7 +94,7 @@ export async function upsertOidcUser(identity: OidcIdentity, signIn: boolean): P
   try {
     return await db.transaction(async (tx) => {
       const [existing] = await tx.select({ id: users.id }).from(users)
-        .where(or(eq(users.subject, identity.subject), and(isNull(users.subject), eq(users.email, identity.email))))
+        .where(or(eq(users.subject, identity.subject), identity.emailVerified ? and(isNull(users.subject), eq(users.email, identity.email)) : undefined))
         .orderBy(sql`${users.subject} is null`).limit(1)
       const [user] = existing
         ? await tx.update(users).set(fields).where(eq(users.id, existing.id)).returning()
@@ -163,10 +165,11 @@ export async function authenticateLocal(email: string, password: string, ip: str
  * A fresh installation gets one admin, so somebody can sign in and create the others.
  * Returns the generated password when one had to be made up (it is shown once).
  */
-export async function ensureFirstAdmin(email: string, password?: string): Promise<{ created: boolean, password?: string }> {
+export async function ensureFirstAdmin(email: string, password?: string, options: { mayGenerate: boolean } = { mayGenerate: true }): Promise<{ created: boolean, password?: string }> {
   const db = await useDb()
   const [existing] = await db.select({ id: users.id }).from(users).where(sql`'admin' = any(${users.roles})`).limit(1)
   if (existing) return { created: false }
+  if (!password && !options.mayGenerate) throw new Error('ADMIN_PASSWORD is required to create the first admin of a fresh installation in production (a generated password would be written to the log)')
   const generated = password ? undefined : randomBytes(12).toString('base64url')
   try {
     await createUser({ email, name: 'Administrator', password: password ?? generated!, role: 'admin' })

@@ -97,6 +97,11 @@ export const configSchema = z.object({
   RATE_LIMIT_ATTACHMENTS: rate('60/10m'),
 
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Production only: /metrics without METRICS_TOKEN (e.g. reachable only inside the cluster's network).
+  METRICS_ALLOW_ANONYMOUS: bool(false),
+  // Let the admin area's storage settings point at loopback, private and link-local addresses.
+  // Unset: allowed in development (the embedded default, tests), refused in production.
+  STORAGE_ALLOW_PRIVATE_ENDPOINTS: optionalBool,
 
   VISIBILITY_ENABLED: bool(true),
   MAX_PAGE_SIZE: int(100),

@@ -24,13 +24,27 @@ export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => readonly 
   }
 }
 
+/** What a number in a cursor must fit: the column it is compared with (PostgreSQL `integer` or `bigint`). */
+export type NumberColumn = 'integer' | 'bigint'
+const columnRanges: Record<NumberColumn, [number, number]> = {
+  integer: [-(2 ** 31), 2 ** 31 - 1],
+  // bigint columns are read as JavaScript numbers: the safe integers.
+  bigint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+}
+
+/** Whether `v` is an integer the column can hold; a cursor outside it is a 400, never a database error. */
+export function fitsColumn(v: unknown, column: NumberColumn): v is number {
+  const [min, max] = columnRanges[column]
+  return Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
+}
+
+/** The number in a cursor made of one integer key (ticket number, thread position). */
+export function cursorNumber(cursor: string, column: NumberColumn = 'bigint'): number {
+  return decodeCursor(cursor, (v): v is [number] => Array.isArray(v) && v.length === 1 && fitsColumn(v[0], column))[0]
+
 /** The largest value of a PostgreSQL `integer` column (ticket numbers). */
 export const INT4_MAX = 2_147_483_647
 
-/** Whether `v` is an integer a column of the given range can hold (a cursor beyond it is a 400, not a 500). */
+/** Whether `v` is an integer within [min, max] (a cursor beyond its column's range is a 400, not a 500). */
 export const isIntegerIn = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
-
-/** The number in a cursor made of one integer key (ticket number, thread position), within `max`. */
-export function cursorNumber(cursor: string, max = Number.MAX_SAFE_INTEGER): number {
-  return decodeCursor(cursor, (v): v is [number] => Array.isArray(v) && v.length === 1 && isIntegerIn(v[0], 0, max))[0]
 }

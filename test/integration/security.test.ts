@@ -143,3 +143,132 @@ describe('secrets in logs (3)', () => {
     expect((await admin.get(`/api/tickets?q=${encodeURIComponent('a\u0000b')}`)).status).toBe(400)
   })
 })
+
+describe('share links follow their creator\'s access (7)', () => {
+  it('work only while the agent who made them could still see the ticket', async () => {
+    const agent = await userClient(admin, 'agent', { orgs: ['sharing-org'] })
+    const requester = await userClient(admin, 'requester', { orgs: ['sharing-org'] })
+    const ticket = (await requester.post('/api/tickets', { title: 'Org ticket', body: 'Seen by the org\'s agents', org: 'sharing-org' })).body
+    const link = await agent.post(`/api/tickets/${ticket.id}/share`, { expiresInDays: 1 })
+    expect(link.status).toBe(201)
+    const token = new URL(link.body.url).pathname.split('/').pop()!
+    const reader = new Client(app.url)
+    const read = () => reader.get(`/api/share/${token}`).then(r => r.status)
+    expect(await read()).toBe(200)
+
+    // The agent leaves the organisation: the ticket is out of their sight, and so out of the link's.
+    expect((await admin.patch(`/api/admin/users/${agent.user.id}`, { orgs: [] })).status).toBe(200)
+    expect(await read()).toBe(404)
+    expect((await reader.get(`/s/${token}`)).status).toBe(404)
+    // Back in the organisation: the link works again.
+    expect((await admin.patch(`/api/admin/users/${agent.user.id}`, { orgs: ['sharing-org'] })).status).toBe(200)
+    expect(await read()).toBe(200)
+    // Deactivated: the link stops.
+    expect((await admin.patch(`/api/admin/users/${agent.user.id}`, { active: false })).status).toBe(200)
+    expect(await read()).toBe(404)
+  })
+})
+
+describe('local upload grants are single-use (8)', () => {
+  it('refuse a second PUT, before and after completion, and never delete a stored file', async () => {
+    const ticket = (await admin.post('/api/tickets', { title: 'Upload', body: 'with a file' })).body
+    const presign = (await admin.post(`/api/tickets/${ticket.id}/attachments/presign`, { filename: 'a.txt', contentType: 'text/plain', size: 5 })).body
+    const put = (body: string) => admin.fetch(presign.upload.url, { method: 'PUT', headers: presign.upload.headers, body }).then(r => r.status)
+    expect(await put('first')).toBe(200)
+    // Pending, file stored: neither a replacement nor a wrong size touches it.
+    expect(await put('other')).toBe(403)
+    expect(await put('way too long')).toBe(403)
+    const id = presign.attachment.id
+    expect((await admin.post(`/api/tickets/${ticket.id}/attachments/${id}/complete`)).status).toBe(200)
+    expect(await put('again')).toBe(403)
+    expect(await put('x')).toBe(403)
+    const file = await admin.fetch(`/api/tickets/${ticket.id}/attachments/${id}`)
+    expect(await file.text()).toBe('first')
+  })
+
+  it('keeps nothing of a PUT with the wrong size, and the grant stays usable for the right file', async () => {
+    const ticket = (await admin.post('/api/tickets', { title: 'Upload 2', body: 'with a file' })).body
+    const presign = (await admin.post(`/api/tickets/${ticket.id}/attachments/presign`, { filename: 'b.txt', contentType: 'text/plain', size: 4 })).body
+    const put = (body: string) => admin.fetch(presign.upload.url, { method: 'PUT', headers: presign.upload.headers, body }).then(r => r.status)
+    expect(await put('abc')).toBe(400)
+    expect(await put('abcd')).toBe(200)
+    expect((await admin.post(`/api/tickets/${ticket.id}/attachments/${presign.attachment.id}/complete`)).status).toBe(200)
+  })
+})
+
+describe('out-of-range input (9)', () => {
+  it('answers 400 to cursors and numbers beyond their column\'s range, never 500', async () => {
+    const cursor = (value: number) => Buffer.from(JSON.stringify([value])).toString('base64url')
+    const ticket = (await admin.post('/api/tickets', { title: 'Ranges', body: 'numbers' })).body
+    for (const path of [
+      `/api/tickets?cursor=${cursor(2 ** 31)}`,
+      `/api/tickets?cursor=${cursor(-(2 ** 31) - 1)}`,
+      `/api/tickets?cursor=${cursor(2 ** 53)}`,
+      `/api/tickets/${ticket.id}/comments?cursor=${cursor(2 ** 60)}`,
+      `/api/tickets/${ticket.id}/events?cursor=${cursor(1e300)}`,
+      `/api/admin/audit?cursor=${cursor(-1e20)}`,
+      '/api/tickets?limit=99999999999999999999',
+    ]) {
+      expect((await admin.get(path)).status, path).toBe(400)
+    }
+    expect((await admin.get('/api/tickets/99999999999')).status).toBe(404)
+    expect((await admin.post(`/api/tickets/${ticket.id}/share`, { expiresInDays: 2 ** 40 })).status).toBe(400)
+    expect((await admin.post(`/api/tickets/${ticket.id}/attachments/presign`, { filename: 'a.txt', contentType: 'text/plain', size: 2 ** 62 })).status).toBe(400)
+  })
+})
+
+describe('the storage "test connection" (10)', () => {
+  const settings = (endpoint: string) => ({ backend: 's3', endpoint, region: 'us-east-1', bucket: 'probe', accessKeyId: 'k', secretAccessKey: 's', forcePathStyle: true })
+  const targets = [
+    'http://127.0.0.1:5432', 'http://localhost:6379', 'http://169.254.169.254/latest/meta-data/',
+    'http://[::1]:22', 'http://10.0.0.1', 'http://192.168.1.1:8080', 'http://[::ffff:127.0.0.1]:5432', 'http://0.0.0.0:3000',
+  ]
+
+  it('refuses loopback, private and link-local endpoints with the same answer, in production by default', async () => {
+    for (const endpoint of [...targets, `${app.url}`]) {
+      const tried = await admin.post('/api/admin/settings/storage/test', settings(endpoint))
+      expect(tried.status, endpoint).toBe(400)
+      expect(tried.body.data.issues, endpoint).toEqual([{ field: 'endpoint', problem: 'must be a public address (private, loopback and link-local addresses are not allowed)' }])
+      expect((await admin.request('PUT', '/api/admin/settings/storage', settings(endpoint))).status, endpoint).toBe(400)
+    }
+  })
+
+  it('says nothing about a target it could not use, where private endpoints are allowed', async () => {
+    const development = await startApp({ STORAGE_ALLOW_PRIVATE_ENDPOINTS: 'true' })
+    try {
+      const operator = await signedInAdmin(development.url)
+      const answers = new Set<string>()
+      for (const endpoint of ['http://127.0.0.1:1', development.url, 'http://127.0.0.1:5432', 'http://127.0.0.1:6379', 'http://no-such-store.invalid']) {
+        const tried = await operator.post('/api/admin/settings/storage/test', settings(endpoint))
+        expect(tried.status, endpoint).toBe(200)
+        expect(tried.body.ok, endpoint).toBe(false)
+        answers.add(tried.body.message)
+      }
+      expect([...answers]).toEqual(['The store could not be used with these settings: check the endpoint, region, bucket and credentials.'])
+    }
+    finally {
+      await development.stop()
+    }
+  })
+})
+
+describe('small ones (12)', () => {
+  it('marks authenticated API and page responses no-store', async () => {
+    for (const path of ['/api/me', '/api/tickets', '/', '/admin']) {
+      const res = await admin.get(path)
+      expect(res.status, path).toBeLessThan(400)
+      expect(res.headers.get('cache-control'), path).toBe('no-store')
+    }
+  })
+
+  it('keeps /metrics closed in production without METRICS_TOKEN', async () => {
+    expect((await fetch(`${app.url}/metrics`)).status).toBe(403)
+  })
+
+  it('refuses a fresh production installation without ADMIN_PASSWORD instead of logging a generated one', async () => {
+    const port = await freePort()
+    const failed = await startApp({ PORT: String(port), NODE_ENV: 'production', PUBLIC_URL: `http://127.0.0.1:${port}`, ADMIN_PASSWORD: '' }).then(() => null, (error: Error) => error.message)
+    expect(failed).toContain('ADMIN_PASSWORD is required')
+    expect(failed).not.toMatch(/with password/)
+  })
+})

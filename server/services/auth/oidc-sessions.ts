@@ -54,7 +54,7 @@ async function provision(sessionId: string, record: SessionRecord, signIn: boole
   if (!claims.sub) throw new Error('the ID token has no subject')
   const email = (typeof claims.email === 'string' && claims.email ? claims.email : `${claims.sub}@users.invalid`).toLowerCase()
   const name = [claims.name, claims.preferred_username, email].find((v): v is string => typeof v === 'string' && v.trim() !== '')!
-  const user = await upsertOidcUser({ subject: claims.sub, email, name, ...grantsFromGroups(claims[config.OIDC_GROUP_CLAIM], config.OIDC_GROUP_PREFIX, { 'visibility-org': config.OIDC_GROUP_VISIBILITY_ORG, 'visibility-assigned': config.OIDC_GROUP_VISIBILITY_ASSIGNED }) }, signIn)
+  const user = await upsertOidcUser({ subject: claims.sub, email, emailVerified: claims.email_verified === true, name, ...grantsFromGroups(claims[config.OIDC_GROUP_CLAIM], config.OIDC_GROUP_PREFIX, { 'visibility-org': config.OIDC_GROUP_VISIBILITY_ORG, 'visibility-assigned': config.OIDC_GROUP_VISIBILITY_ASSIGNED }) }, signIn)
   if (!record.userId) {
     const index = await sessionStore().getItem<string[]>(userIndexKey(user.id)) ?? []
     await sessionStore().setItem(userIndexKey(user.id), [...index.slice(-49), sessionId])

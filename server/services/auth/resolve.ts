@@ -11,6 +11,7 @@ import { LOCAL_SESSION_COOKIE, verifyLocalSession } from './local-session'
 import { currentOidcSession } from './oidc-sessions'
 import { tokenIdentity } from './tokens'
 
+/** A user as a principal: with a session's rights, or with a token's roles and scopes. */
 export function toPrincipal(user: UserWithOrgs, via: Principal['via'], token?: { roles: string[], scopes: string[] }): Principal {
   const roles = token?.roles ?? user.roles
   const role = primaryRole(roles)

@@ -7,8 +7,11 @@ export interface Storage {
   readonly backend: 'local' | 's3'
   /** A URL the browser PUTs the file to, with the headers it must send; valid for `expiresIn` seconds. */
   presignUpload(key: string, file: { contentType: string, contentDisposition: string, size: number, expiresIn: number }): Promise<{ url: string, headers: Record<string, string> }>
-  /** Streams `body` into the store and returns its size; throws `UploadTooLarge` past `maxBytes` (nothing is kept). */
-  write(key: string, body: Readable, file: { contentType: string, contentDisposition: string, maxBytes: number }): Promise<number>
+  /**
+   * Streams `body` into the store and returns its size; throws `UploadTooLarge` past `maxBytes` (nothing is kept).
+   * `once` (local store): keep it only when it has exactly `size` bytes and nothing is stored under the key yet.
+   */
+  write(key: string, body: Readable, file: { contentType: string, contentDisposition: string, maxBytes: number, once?: { size: number } }): Promise<number>
   /** The stored object's size, or null when there is none. */
   stat(key: string): Promise<{ size: number } | null>
   /** Removes the object; removing a missing object is not an error. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { access, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { access, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, resolve, sep } from 'node:path'
 import type { Readable } from 'node:stream'
 import { Transform } from 'node:stream'
@@ -50,11 +50,12 @@ export function createLocalStorage(root: string): Storage {
       const counter = byteLimit(file.maxBytes)
       try {
         await pipeline(body, counter, createWriteStream(partial))
-        await rename(partial, path)
+        if (!file.once) await rename(partial, path)
+        // A hard link fails when the key exists: a second upload never replaces the first.
+        else if (counter.bytes === file.once.size) await link(partial, path)
       }
-      catch (error) {
+      finally {
         await rm(partial, { force: true })
-        throw error
       }
       return counter.bytes
     },
@@ -100,20 +101,22 @@ export function createLocalStorage(root: string): Storage {
  * The local store's answer to an S3 presigned PUT: checks the signed grant (key, size, type,
  * expiry) and streams the body to disk. Forged or expired URLs are refused like S3 refuses them.
  */
-export async function acceptSignedUpload(storage: Storage, token: string, contentType: string | undefined, body: Readable): Promise<'ok' | 'forbidden' | 'wrong-size' | 'wrong-type'> {
+export async function acceptSignedUpload(storage: Storage, token: string, contentType: string | undefined, body: Readable, isPending: (key: string) => Promise<boolean>): Promise<'ok' | 'forbidden' | 'wrong-size' | 'wrong-type'> {
   const [payload, signature] = token.split('.')
   if (!payload || !signature || !(await verifySigned(purpose, payload, signature))) return 'forbidden'
   const grant = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as UploadGrant
   if (grant.e < Date.now() / 1000) return 'forbidden'
+  // Single use: only while the attachment waits for its file, and only until a file is stored.
+  if (!(await isPending(grant.k)) || await storage.stat(grant.k)) return 'forbidden'
   if (contentType !== grant.t) return 'wrong-type'
   try {
     // The disposition is set from the database when the file is downloaded through the app.
-    const size = await storage.write(grant.k, body, { contentType: grant.t, contentDisposition: '', maxBytes: grant.s })
-    if (size === grant.s) return 'ok'
+    const size = await storage.write(grant.k, body, { contentType: grant.t, contentDisposition: '', maxBytes: grant.s, once: { size: grant.s } })
+    return size === grant.s ? 'ok' : 'wrong-size'
   }
   catch (error) {
-    if (!(error instanceof UploadTooLarge)) throw error
+    if (error instanceof UploadTooLarge) return 'wrong-size'
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'forbidden'
+    throw error
   }
-  await storage.remove(grant.k)
-  return 'wrong-size'
 }

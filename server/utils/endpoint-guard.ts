@@ -1,0 +1,34 @@
+import { lookup } from 'node:dns/promises'
+import { BlockList, isIP } from 'node:net'
+
+/** Addresses that are not the public internet: loopback, private, link-local (cloud metadata), CGNAT, multicast, reserved. */
+const internal = new BlockList()
+for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 3]] as const) {
+  internal.addSubnet(net, prefix, 'ipv4')
+}
+for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) {
+  internal.addSubnet(net, prefix, 'ipv6')
+}
+
+function isInternal(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1]
+  if (mapped) return internal.check(mapped, 'ipv4')
+  return internal.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4')
+}
+
+/**
+ * Whether a URL an admin typed in points at the public internet: every address its host resolves
+ * to is checked, so a name for 127.0.0.1 or 169.254.169.254 is refused as the address itself is.
+ * An unresolvable host counts as not allowed (it cannot be told apart from an internal one).
+ */
+export async function isPublicEndpoint(url: string): Promise<boolean> {
+  let host: string
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '')
+  }
+  catch {
+    return false
+  }
+  const addresses = isIP(host) ? [host] : await lookup(host, { all: true, verbatim: true }).then(r => r.map(a => a.address), () => [])
+  return addresses.length > 0 && !addresses.some(isInternal)
+}

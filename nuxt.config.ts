@@ -40,6 +40,8 @@ export default defineNuxtConfig({
   telemetry: false,
   eslint: { config: { stylistic: true } },
   icon: {
+    // Inline SVG: CSS mode adds <style> elements at run time, which the nonce-based CSP blocks.
+    mode: 'svg',
     provider: 'server',
     fallbackToApi: false,
     serverBundle: { collections: ['lucide'] },

@@ -19,6 +19,9 @@ export default defineNitroPlugin((nitroApp) => {
       'default-src \'self\'',
       `script-src 'self' 'nonce-${nonce}'`,
       `style-src 'self' 'nonce-${nonce}'`,
+      // @nuxt/ui (Reka UI) positions popovers and hides native selects with style attributes; style
+      // elements still need the nonce, and attributes cannot load anything or run script.
+      'style-src-attr \'unsafe-inline\'',
       `img-src 'self' data: blob:${store}`,
       'font-src \'self\'',
       `connect-src 'self'${store}`,

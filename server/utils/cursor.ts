@@ -41,10 +41,10 @@ export function fitsColumn(v: unknown, column: NumberColumn): v is number {
 /** The number in a cursor made of one integer key (ticket number, thread position). */
 export function cursorNumber(cursor: string, column: NumberColumn = 'bigint'): number {
   return decodeCursor(cursor, (v): v is [number] => Array.isArray(v) && v.length === 1 && fitsColumn(v[0], column))[0]
+}
 
 /** The largest value of a PostgreSQL `integer` column (ticket numbers). */
 export const INT4_MAX = 2_147_483_647
 
 /** Whether `v` is an integer within [min, max] (a cursor beyond its column's range is a 400, not a 500). */
 export const isIntegerIn = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
-}

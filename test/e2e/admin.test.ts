@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../fixtures/app'
-import { signInThroughPage } from '../fixtures/browser'
+import { chooseOption, signInThroughPage } from '../fixtures/browser'
 import { useAppAndBrowser } from '../fixtures/session'
 import { Client, signedInAdmin, userClient } from '../fixtures/client'
 
@@ -20,7 +20,7 @@ describe('admin area in the browser', () => {
     await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click()
     const row = page.getByTestId(`user-${target.user.email}`)
     await row.getByRole('button', { name: /Edit/ }).click()
-    await row.getByLabel('Role').selectOption('agent')
+    await chooseOption(row, 'Role', 'Agent')
     await row.getByRole('button', { name: 'Save' }).click()
     await expect.poll(() => row.getByRole('form').count()).toBe(0)
     await expect.poll(() => row.textContent()).toMatch(/agent/i)
@@ -35,7 +35,7 @@ describe('admin area in the browser', () => {
     const log = page.getByTestId('audit-log')
     await expect.poll(() => log.textContent()).toContain('sessions revoked')
     expect(await log.textContent()).toContain('user changed')
-    await page.getByLabel('Show').selectOption('user_changed')
+    await chooseOption(page, 'Show', 'User changed')
     await expect.poll(async () => (await log.textContent())?.includes('sessions revoked')).toBe(false)
     await expect.poll(() => log.textContent()).toContain('roles: requester → agent')
   })

@@ -23,7 +23,7 @@ describe('browser-facing protection', () => {
     expect(first!.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-/)
     await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     await page.goto(`${running.app.url}/tickets/new`)
-    await page.getByLabel('Subject').fill('CSP check')
+    await page.getByLabel('Title').fill('CSP check')
     await page.getByLabel('Description').fill('Hydrated and working.')
     await page.getByRole('button', { name: 'Create ticket' }).click()
     await page.waitForURL(/\/tickets\/\d+$/)

@@ -54,7 +54,7 @@ describe('single sign-on in the browser', () => {
     // The access token expires; creating a ticket still just works (renewed on the server).
     const renewals = idp.refreshes.granted
     await expireAccessToken(page)
-    await page.getByLabel('Subject').fill('VPN drops every hour')
+    await page.getByLabel('Title').fill('VPN drops every hour')
     await page.getByLabel('Description').fill('Since the update on Monday.')
     await page.getByRole('button', { name: 'Create ticket' }).click()
     await page.waitForURL(/\/tickets\/\d+$/)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../fixtures/app'
-import { signInThroughPage } from '../fixtures/browser'
+import { chooseOption, signInThroughPage } from '../fixtures/browser'
 import { useAppAndBrowser } from '../fixtures/session'
 import { signedInAdmin } from '../fixtures/client'
 
@@ -27,7 +27,7 @@ describe('in the browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.waitForURL(`${running.app.url}/tickets/new`)
 
-    await page.getByLabel('Subject').fill('Cannot print from the 3rd floor')
+    await page.getByLabel('Title').fill('Cannot print from the 3rd floor')
     await page.getByLabel('Description').fill('The printer shows error E42.')
     await page.getByRole('button', { name: 'Create ticket' }).click()
     await page.waitForURL(/\/tickets\/\d+$/)
@@ -80,7 +80,7 @@ describe('in the browser', () => {
     await page.getByLabel('Name').fill('Nina New')
     await page.getByLabel('Email').fill('nina@example.test')
     await page.getByLabel('Password').fill('nina-long-password')
-    await page.getByLabel('Role').selectOption('agent')
+    await chooseOption(page, 'Role', 'Agent')
     await page.getByRole('button', { name: 'Add user' }).click()
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Nina New can now sign in')
     await expect.poll(() => page.getByRole('region', { name: 'All users' }).textContent()).toContain('nina@example.test')
@@ -95,7 +95,7 @@ describe('in the browser', () => {
     const page = await context.newPage()
     await signInThroughPage(page, running.app.url, login.email, login.password)
     await page.goto(`${running.app.url}/tickets/new`)
-    await page.getByLabel('Subject').fill('Monitor flickers')
+    await page.getByLabel('Title').fill('Monitor flickers')
     expect((await admin.delete(`/api/admin/users/${created.body.id}/sessions`)).status).toBe(204)
     await page.getByLabel('Description').fill('Only on Mondays.')
     await page.getByRole('button', { name: 'Create ticket' }).click()

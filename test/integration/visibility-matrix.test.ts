@@ -2,8 +2,8 @@ import postgres from 'postgres'
 import { sql } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { tickets } from '#server/db/schema'
-import { ticketVisibility, visibilityMode } from '#server/services/visibility'
+import { tickets, users } from '#server/db/schema'
+import { canSeeTicket, ticketVisibility, userSeesTicket, visibilityMode } from '#server/services/visibility'
 import type { Viewer } from '#server/services/visibility'
 import type { RunningApp } from '../fixtures/app'
 import { startApp } from '../fixtures/app'
@@ -117,6 +117,17 @@ describe('the app’s SQL condition alone (row-level security bypassed)', () => 
     expect(bypass!.bypass).toBe(true)
     const rows = await owner.unsafe(query.sql, query.params as never[])
     expect(seenKinds(actor, new Set(rows.map(r => r.id as string)))).toEqual(expectedKinds(actor))
+  })
+})
+
+describe('the same rule for one ticket in hand and for “who can see this ticket” (live events, mail)', () => {
+  it.each(Object.keys(sees) as Role[])('%s', async (role) => {
+    const actor = actors.find(a => a.role === role)!
+    const rows = await owner<{ id: string, requesterId: string, assigneeId: string | null, orgId: string | null }[]>`select id, requester_id as "requesterId", assignee_id as "assigneeId", org_id as "orgId" from tickets`
+    expect(seenKinds(actor, new Set(rows.filter(t => canSeeTicket(actor.viewer, t)).map(t => t.id)))).toEqual(expectedKinds(actor))
+    const query = new PgDialect().sqlToQuery(sql`select ${tickets.id} from ${tickets} where exists (select 1 from ${users} where ${users.id} = ${actor.viewer.userId} and ${userSeesTicket()})`)
+    const seenFromUsers = await owner.unsafe(query.sql, query.params as never[])
+    expect(seenKinds(actor, new Set(seenFromUsers.map(r => r.id as string)))).toEqual(expectedKinds(actor))
   })
 })
 

@@ -269,7 +269,9 @@ export function pageOfKeys(plan: ListPlan, rows: KeyRow[], limit: number) {
 /** The list page: its keys in one statement, then the tickets of the page with their unread flags. */
 export async function readTicketList(tx: Database, principal: Principal, query: TicketListQuery): Promise<TicketListResponse> {
   const plan = listPlan(principal, query)
-  const page = pageOfKeys(plan, await tx.execute<KeyRow>(plan.keys) as unknown as KeyRow[], query.limit)
+  // postgres.js answers an array of rows, the embedded PGlite `{ rows }`.
+  const result = await tx.execute<KeyRow>(plan.keys) as unknown as KeyRow[] | { rows: KeyRow[] }
+  const page = pageOfKeys(plan, Array.isArray(result) ? result : result.rows, query.limit)
   const rows = page.ids.length ? await selectTickets(tx, principal).where(and(inArray(tickets.id, page.ids), ticketVisibility(principal))) : []
   const byId = new Map(rows.map(r => [r.id, r]))
   return {

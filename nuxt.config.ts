@@ -40,6 +40,8 @@ export default defineNuxtConfig({
   telemetry: false,
   eslint: { config: { stylistic: true } },
   icon: {
+    // CSS mode injects <style> elements at run time, which the Content-Security-Policy refuses.
+    mode: 'svg',
     provider: 'server',
     fallbackToApi: false,
     serverBundle: { collections: ['lucide'] },

@@ -19,6 +19,8 @@ export default defineNitroPlugin((nitroApp) => {
       'default-src \'self\'',
       `script-src 'self' 'nonce-${nonce}'`,
       `style-src 'self' 'nonce-${nonce}'`,
+      // @nuxt/ui (reka-ui) renders style attributes; attributes cannot load or select anything, unlike <style>.
+      'style-src-attr \'unsafe-inline\'',
       `img-src 'self' data: blob:${store}`,
       'font-src \'self\'',
       `connect-src 'self'${store}`,

@@ -1,6 +1,6 @@
 // `npm run bench`: measures side by side, in one run and one build, what the design budgets.
 // /api/auth/validate against a bare Nitro route, then ticket lists and search at scale.
-// `npm run bench -- tickets` or `-- validate` runs one.
+// `npm run bench -- tickets`, `-- validate` or `-- mail-in` runs one.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
@@ -11,3 +11,4 @@ if (!existsSync(new URL('../.output/server/index.mjs', import.meta.url)) || proc
 const only = process.argv[2]
 if (!only || only === 'validate') await import('./validate.mjs')
 if (!only || only === 'tickets') await import('./tickets.mjs')
+if (!only || only === 'mail-in') await import('./mail-in.mjs')

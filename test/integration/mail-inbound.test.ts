@@ -111,6 +111,8 @@ describe('the relay endpoint', () => {
     const agent = await createUser('log.agent@help.example.test', 'agent')
     expect((await agent.get(`/api/admin/mail/inbound/${outcome.id}`)).status).toBe(403)
     expect((await admin.get('/api/admin/mail/inbound/00000000-0000-4000-8000-000000000000')).status).toBe(404)
+    // Only a failed message can be processed again.
+    expect((await admin.post(`/api/admin/mail/inbound/${outcome.id}/retry`)).status).toBe(409)
   })
 })
 
@@ -139,8 +141,12 @@ describe('threading', () => {
     expect(outcome).toMatchObject({ state: 'processed', result: 'appended', ticketId: original.id })
     const [reply] = await comments(original.id)
     expect(reply!.body).toBe('Thanks – the printer works again after the restart.\nI’ll let you know if it happens again.\n\nAnn')
-    const [row] = await owner`select full_text from inbound_messages where id = ${outcome.id}`
-    expect(row!.full_text).toContain('> Please restart the print spooler')
+    // "Show quoted text": the whole mail, for those who see the reply.
+    const quotes = await admin.get(`/api/tickets/${original.number}/mail-quotes`)
+    expect(quotes.body.data).toHaveLength(1)
+    expect(quotes.body.data[0].fullText).toContain('> Please restart the print spooler')
+    const stranger = await createUser('quote.stranger@elsewhere.example')
+    expect((await stranger.get(`/api/tickets/${original.number}/mail-quotes`)).status).toBe(404)
   })
 
   it('a reply to our own mail threads by our Message-ID or by the signed Reply-To token; a tampered token does not', async () => {

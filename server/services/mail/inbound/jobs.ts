@@ -1,11 +1,14 @@
 import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { createError } from 'h3'
 import { inboundMessages } from '#server/db/schema'
 import { defineJob } from '#server/services/jobs'
-import { asSystem } from '#server/services/visibility'
+import { asPrincipal, asSystem } from '#server/services/visibility'
 import { useLogger } from '#server/utils/logger'
+import type { Principal } from '#server/utils/principal'
 import { processInboundMessage } from './process'
+import type { InboundOutcome } from '#shared/types/inbound-mail'
 import type { InboundSource } from './store'
-import { storeInboundMessage } from './store'
+import { inboundOutcome, storeInboundMessage } from './store'
 
 /** Processes one stored message; retried with backoff, the last failure is recorded on the message. */
 export const processInbound = defineJob<{ id: string }>('mail.inbound', ({ id }, { lastAttempt }) => processInboundMessage(id, { lastAttempt }), {
@@ -39,4 +42,14 @@ export async function receiveInboundMessage(raw: Buffer, source: InboundSource):
   const id = await storeInboundMessage(raw, source)
   await processInbound.enqueue({ id }).catch((error: Error) => useLogger().warn({ err: error, inboundId: id }, 'inbound mail stored; the queue is unavailable, the sweep will process it'))
   return id
+}
+
+/** An admin's second try of a message whose processing failed (e.g. storage was down). */
+export async function retryInbound(principal: Principal, id: string): Promise<InboundOutcome> {
+  const current = await inboundOutcome(principal, id)
+  if (current.state !== 'failed') throw createError({ statusCode: 409, statusMessage: 'Conflict', message: 'Only a message whose processing failed can be retried.' })
+  await asPrincipal(principal, tx => tx.update(inboundMessages).set({ state: 'queued', reason: null, processedAt: null })
+    .where(and(eq(inboundMessages.id, id), eq(inboundMessages.state, 'failed'))))
+  await processInbound.enqueue({ id })
+  return inboundOutcome(principal, id)
 }

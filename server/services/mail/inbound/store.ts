@@ -3,7 +3,7 @@ import type { SQL } from 'drizzle-orm'
 import { createError } from 'h3'
 import { z } from 'zod'
 import { inboundMessages } from '#server/db/schema'
-import type { InboundMessageRow } from '#server/db/schema'
+import type { InboundLogEntry, InboundOutcome } from '#shared/types/inbound-mail'
 import { decodeCursor, pageOf } from '#server/utils/cursor'
 import type { Principal } from '#server/utils/principal'
 import { asPrincipal, asSystem } from '#server/services/visibility'
@@ -19,7 +19,9 @@ const notAMessage = () => createError({ statusCode: 400, statusMessage: 'Invalid
  */
 export async function storeInboundMessage(raw: Buffer, source: InboundSource): Promise<string> {
   if (!raw.length || !looksLikeMessage(raw)) throw notAMessage()
-  const mail = await parseMessage(raw).catch(() => null)
+  // The header block is enough to log it; the body is parsed by the job.
+  const end = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n')
+  const mail = await parseMessage(end >= 0 ? Buffer.concat([raw.subarray(0, end), Buffer.from('\r\n\r\n')]) : raw).catch(() => null)
   if (!mail) throw notAMessage()
   const [row] = await asSystem(tx => tx.insert(inboundMessages).values({
     source,
@@ -38,25 +40,6 @@ export async function storedMessageIds(ids: string[]): Promise<Set<string>> {
   const rows = await asSystem(tx => tx.select({ messageId: inboundMessages.messageId }).from(inboundMessages)
     .where(inArray(inboundMessages.messageId, ids)))
   return new Set(rows.map(r => r.messageId!))
-}
-
-export interface InboundOutcome {
-  id: string
-  state: InboundMessageRow['state']
-  result: InboundMessageRow['result']
-  ticketId: string | null
-  reason: string | null
-}
-
-export interface InboundLogEntry extends InboundOutcome {
-  source: string
-  messageId: string | null
-  from: string | null
-  subject: string | null
-  size: number
-  ticketNumber: number | null
-  receivedAt: string
-  processedAt: string | null
 }
 
 const outcomeColumns = {

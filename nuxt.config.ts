@@ -40,6 +40,8 @@ export default defineNuxtConfig({
   telemetry: false,
   eslint: { config: { stylistic: true } },
   icon: {
+    // Inline SVG: the CSS mode adds <style> tags at run time, which the page's CSP (nonces only) refuses.
+    mode: 'svg',
     provider: 'server',
     fallbackToApi: false,
     serverBundle: { collections: ['lucide'] },

@@ -19,6 +19,8 @@ export default defineNitroPlugin((nitroApp) => {
       'default-src \'self\'',
       `script-src 'self' 'nonce-${nonce}'`,
       `style-src 'self' 'nonce-${nonce}'`,
+      // Style attributes only (menus, modals and tables of @nuxt/ui position themselves with them); they cannot run code.
+      'style-src-attr \'unsafe-inline\'',
       `img-src 'self' data: blob:${store}`,
       'font-src \'self\'',
       `connect-src 'self'${store}`,

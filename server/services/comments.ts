@@ -102,7 +102,7 @@ export async function addComment(principal: Principal, id: string, input: Commen
         changes.status = status
         if (ticket.resolvedAt) changes.resolvedAt = null
         await tx.insert(ticketEvents).values({ ticketId: ticket.id, actorId: principal.userId, type: 'status', fromValue: ticket.status, toValue: status })
-        statusChange = [{ ...ticket, status }, ticket, principal.userId, ['status']]
+        statusChange = [ticket, ticket, principal.userId, ['status']]
       }
       if (!byRequester && canSeeInternalNotes(principal)) {
         await tx.update(tickets).set({ firstResponseAt: now }).where(and(eq(tickets.id, ticket.id), isNull(tickets.firstResponseAt)))

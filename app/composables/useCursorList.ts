@@ -1,7 +1,7 @@
 import type { MaybeRefOrGetter } from 'vue'
 import type { Page } from '#shared/types/ticket'
 
-type Query = Record<string, string | number | undefined | null>
+type Query = Record<string, string | number | boolean | undefined | null>
 
 /**
  * One paged list over a keyset API (`{ data, meta: { nextCursor } }`): the first page comes with
@@ -9,10 +9,10 @@ type Query = Record<string, string | number | undefined | null>
  * list starts over, and an answer to a request made for the old filters is dropped (stale guard),
  * so a slow page of yesterday's search never lands in today's list.
  */
-export function useCursorList<T>(url: MaybeRefOrGetter<string>, options: { key: MaybeRefOrGetter<string>, query?: MaybeRefOrGetter<Query> }) {
+export function useCursorList<T, M extends Page<T>['meta'] = Page<T>['meta']>(url: MaybeRefOrGetter<string>, options: { key: MaybeRefOrGetter<string>, query?: MaybeRefOrGetter<Query> }) {
   // Blank filters are not sent: `?org=` means no filter, as the API reads it.
   const query = computed(() => Object.fromEntries(Object.entries(toValue(options.query) ?? {}).filter(([, v]) => v !== undefined && v !== null && v !== '')))
-  const first = useFetch<Page<T>>(() => toValue(url), { key: computed(() => `${toValue(options.key)}:${JSON.stringify(query.value)}`), query, watch: [query] })
+  const first = useFetch<{ data: T[], meta: M }>(() => toValue(url), { key: computed(() => `${toValue(options.key)}:${JSON.stringify(query.value)}`), query, watch: [query] })
   const more = ref<T[]>([]) as Ref<T[]>
   const cursor = ref<string | null>(null)
   const loadingMore = ref(false)
@@ -34,7 +34,7 @@ export function useCursorList<T>(url: MaybeRefOrGetter<string>, options: { key: 
     loadingMore.value = true
     moreError.value = ''
     try {
-      const page = await $fetch<Page<T>>(toValue(url), { query: { ...query.value, cursor: cursor.value } })
+      const page = await $fetch<{ data: T[], meta: M }>(toValue(url), { query: { ...query.value, cursor: cursor.value } })
       if (mine !== generation) return
       more.value.push(...page.data)
       cursor.value = page.meta.nextCursor
@@ -49,6 +49,8 @@ export function useCursorList<T>(url: MaybeRefOrGetter<string>, options: { key: 
 
   return {
     items: computed(() => [...(first.data.value?.data ?? []), ...more.value]),
+    /** The first page's meta (totals and the like). */
+    meta: computed(() => first.data.value?.meta),
     /** The first page is on its way (no data yet for these filters). */
     pending: first.pending,
     error: first.error,

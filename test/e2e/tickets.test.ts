@@ -50,7 +50,8 @@ describe('in the browser', () => {
     await agentPage.getByPlaceholder(/internal note/).fill('Vendor ticket VX-99, do not share')
     await agentPage.getByRole('button', { name: 'Add note' }).click()
     await expect.poll(() => agentPage.getByTestId('thread').textContent()).toContain('Vendor ticket VX-99')
-    await agentPage.getByLabel('Status').selectOption('pending')
+    await agentPage.getByLabel('Status').click()
+    await agentPage.getByRole('option', { name: 'Pending' }).click()
     await expect.poll(() => agentPage.getByTestId('thread').textContent()).toContain('changed the status from open to pending')
 
     await page.reload()
@@ -64,6 +65,7 @@ describe('in the browser', () => {
     await expect.poll(() => page.getByTestId('ticket-list').textContent()).toContain(`#${number}`)
     await page.goto(`${running.app.url}/tickets/${number}`)
     await page.getByRole('button', { name: 'Mark as resolved' }).click()
+    await page.getByRole('button', { name: 'Yes, it is resolved' }).click()
     await expect.poll(() => page.getByTestId('ticket-status').textContent()).toContain('Resolved')
     await context.close()
     await agentContext.close()

@@ -22,6 +22,8 @@ const listeners = new Set<Listener>()
 
 /** Called for every event of every replica, in order. */
 export function onLiveEvent(listener: Listener): () => void {
+  // Listening is what makes a replica subscribe to the others' events.
+  useLiveBus()
   listeners.add(listener)
   return () => listeners.delete(listener)
 }

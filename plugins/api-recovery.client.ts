@@ -1,4 +1,7 @@
 /**
+ * A 5xx is an outage, not a sign-out: reads are retried a few times, and whatever error
+ * remains reaches the page as JSON (a gateway's HTML error page included).
+ *
  * When an API call finds the session ended — a 401, or a redirect / HTML page where JSON was
  * expected (a gateway or a failed renewal sending the browser to sign in) — forget the user and
  * sign in again, coming back to the same page. Local mode shows the sign-in form; OIDC mode goes
@@ -19,7 +22,26 @@ function apiPath(input: RequestInfo | URL): string | null {
 }
 
 function endedSession(response: Response): boolean {
+  // An outage (5xx, from the app or from a gateway's error page) is never a sign-out.
+  if (response.status >= 500) return false
   return response.status === 401 || response.redirected || (response.headers.get('content-type') ?? '').includes('text/html')
+}
+
+// Reads are tried again a few times while the service is briefly unavailable (a restart, a
+// dependency coming back); changes are not, since the first attempt may have arrived.
+const RETRY_DELAYS_MS = [500, 1500, 3000]
+const retryable = (method: string, response: Response) => method === 'GET' && [502, 503, 504].includes(response.status)
+
+function retryDelay(response: Response, attempt: number): number {
+  const asked = Number(response.headers.get('retry-after')) * 1000
+  return Math.min(Number.isFinite(asked) && asked > 0 ? asked : RETRY_DELAYS_MS[attempt]!, 5000)
+}
+
+/** A gateway's HTML error page becomes the JSON error the pages expect, with a message people can act on. */
+function asJsonError(response: Response): Response {
+  if ((response.headers.get('content-type') ?? '').includes('application/json')) return response
+  const body = { statusCode: response.status, statusMessage: 'Service Unavailable', message: 'Helpdesk is unavailable for a moment. Try again shortly.' }
+  return new Response(JSON.stringify(body), { status: response.status, headers: { 'content-type': 'application/json' } })
 }
 
 export default defineNuxtPlugin({
@@ -45,8 +67,15 @@ export default defineNuxtPlugin({
 
     const nativeFetch = window.fetch.bind(window)
     window.fetch = async (input, init) => {
-      const response = await nativeFetch(input, init)
-      if (!apiPath(input) || !endedSession(response)) return response
+      let response = await nativeFetch(input, init)
+      if (!apiPath(input)) return response
+      const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
+      for (let attempt = 0; attempt < RETRY_DELAYS_MS.length && retryable(method, response); attempt++) {
+        await new Promise(r => setTimeout(r, retryDelay(response, attempt)))
+        response = await nativeFetch(input, init)
+      }
+      if (response.status >= 500) return asJsonError(response)
+      if (!endedSession(response)) return response
       await recover()
       // Never hand a sign-in page to the caller as if it were data.
       return response.status === 401

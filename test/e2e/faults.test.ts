@@ -1,0 +1,57 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningApp } from '../fixtures/app'
+import { ADMIN_EMAIL, ADMIN_PASSWORD, adminDatabaseUrl, createTestDatabase, startApp } from '../fixtures/app'
+import { launchBrowser, signInThroughPage } from '../fixtures/browser'
+import type { FaultProxy } from '../fixtures/fault-proxy'
+import { startFaultProxy } from '../fixtures/fault-proxy'
+
+/** In the browser, an outage is an error to retry, never "signed out" (plugins/api-recovery.client.ts). */
+describe('the browser during an outage', () => {
+  let proxy: FaultProxy
+  let app: RunningApp
+  let browser: Browser
+  let database: Awaited<ReturnType<typeof createTestDatabase>>
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy({ port: Number(new URL(adminDatabaseUrl).port || 5432) })
+    database = await createTestDatabase()
+    const viaProxy = new URL(database.url)
+    viaProxy.host = proxy.address
+    ;[app, browser] = await Promise.all([
+      startApp({ DATABASE_URL: viaProxy.toString(), DATABASE_MIGRATION_URL: database.migrationUrl, DB_TIMEOUT_MS: '1500' }),
+      launchBrowser(),
+    ])
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await app?.stop()
+    await database?.drop()
+    await proxy?.stop()
+  })
+
+  it('keeps the signed-in page when the API answers 503, and a read succeeds once the service is back', async () => {
+    const page = await browser.newPage()
+    await signInThroughPage(page, app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    const signedInAt = page.url()
+
+    proxy.cut()
+    const during = await page.evaluate(async () => {
+      const res = await fetch('/api/tickets')
+      return { status: res.status, body: await res.json() }
+    })
+    expect(during.status).toBe(503)
+    expect(during.body.message).toMatch(/database is not answering/i)
+    expect(page.url()).toBe(signedInAt)
+
+    // The database returns while the read is being retried: the page gets the list, not an error.
+    const read = page.evaluate(async () => (await fetch('/api/tickets')).status)
+    await new Promise(r => setTimeout(r, 300))
+    proxy.restore()
+    expect(await read).toBe(200)
+    expect(page.url()).toBe(signedInAt)
+    await page.reload()
+    expect(new URL(page.url()).pathname).not.toBe('/login')
+    await page.close()
+  })
+})

@@ -41,11 +41,11 @@ export function createS3Storage(settings: S3Settings): Storage {
    * Every call to the store: bounded by OBJECTSTORE_TIMEOUT_MS; a store that cannot be reached,
    * times out or fails on its side (5xx) is an outage (503). Its 4xx answers stay what they are.
    */
-  const send = <C extends Parameters<S3Client['send']>[0]>(command: C) =>
-    client.send(command, { abortSignal: AbortSignal.timeout(timeoutMs) }).catch((error: unknown) => {
-      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode ?? 500 : 500
-      throw status < 500 ? error : new DependencyUnavailable('storage', { cause: error })
-    })
+  const guarded = <T>(answer: Promise<T>): Promise<T> => answer.catch((error: unknown) => {
+    const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode ?? 500 : 500
+    throw status < 500 ? error : new DependencyUnavailable('storage', { cause: error })
+  })
+  const timeout = () => ({ abortSignal: AbortSignal.timeout(timeoutMs) })
 
   async function putInParts(key: string, body: AsyncIterable<Buffer>, meta: { ContentType: string, ContentDisposition: string }, maxBytes: number): Promise<number> {
     let pending: Buffer[] = []
@@ -54,9 +54,9 @@ export function createS3Storage(settings: S3Settings): Storage {
     let uploadId: string | undefined
     const parts: { ETag?: string, PartNumber: number }[] = []
     const sendPart = async () => {
-      uploadId ??= (await send(new CreateMultipartUploadCommand({ Bucket, Key: key, ...meta }))).UploadId
+      uploadId ??= (await guarded(client.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ...meta }), timeout()))).UploadId
       const PartNumber = parts.length + 1
-      const { ETag } = await send(new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber, Body: Buffer.concat(pending) }))
+      const { ETag } = await guarded(client.send(new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber, Body: Buffer.concat(pending) }), timeout()))
       parts.push({ ETag, PartNumber })
       pending = []
       pendingBytes = 0
@@ -70,15 +70,15 @@ export function createS3Storage(settings: S3Settings): Storage {
         if (pendingBytes >= partSize) await sendPart()
       }
       if (!uploadId) {
-        await send(new PutObjectCommand({ Bucket, Key: key, Body: Buffer.concat(pending), ContentLength: pendingBytes, ...meta }))
+        await guarded(client.send(new PutObjectCommand({ Bucket, Key: key, Body: Buffer.concat(pending), ContentLength: pendingBytes, ...meta }), timeout()))
         return total
       }
       if (pendingBytes) await sendPart()
-      await send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }))
+      await guarded(client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), timeout()))
       return total
     }
     catch (error) {
-      if (uploadId) await send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch(() => {})
+      if (uploadId) await guarded(client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }), timeout())).catch(() => {})
       throw error
     }
   }
@@ -100,7 +100,7 @@ export function createS3Storage(settings: S3Settings): Storage {
 
     async stat(key) {
       try {
-        const head = await send(new HeadObjectCommand({ Bucket, Key: key }))
+        const head = await guarded(client.send(new HeadObjectCommand({ Bucket, Key: key }), timeout()))
         return { size: head.ContentLength ?? 0 }
       }
       catch (error) {
@@ -110,12 +110,12 @@ export function createS3Storage(settings: S3Settings): Storage {
     },
 
     async remove(key) {
-      await send(new DeleteObjectCommand({ Bucket, Key: key }))
+      await guarded(client.send(new DeleteObjectCommand({ Bucket, Key: key }), timeout()))
     },
 
     async download(key, file) {
       // Asks the store first: while it is down the download answers 503 here, not an error page of the store.
-      await send(new HeadObjectCommand({ Bucket, Key: key })).catch((error: unknown) => {
+      await guarded(client.send(new HeadObjectCommand({ Bucket, Key: key }), timeout())).catch((error: unknown) => {
         if (!isNotFound(error)) throw error
       })
       return { redirect: await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: key }), { expiresIn: file.expiresIn }) }
@@ -123,10 +123,10 @@ export function createS3Storage(settings: S3Settings): Storage {
 
     async check() {
       try {
-        await send(new PutObjectCommand({ Bucket, Key: probeKey, Body: 'ok', ContentType: 'text/plain' }))
-        const head = await send(new HeadObjectCommand({ Bucket, Key: probeKey }))
+        await guarded(client.send(new PutObjectCommand({ Bucket, Key: probeKey, Body: 'ok', ContentType: 'text/plain' }), timeout()))
+        const head = await guarded(client.send(new HeadObjectCommand({ Bucket, Key: probeKey }), timeout()))
         if (head.ContentLength !== 2) throw new Error('the probe object came back with the wrong size')
-        await send(new DeleteObjectCommand({ Bucket, Key: probeKey }))
+        await guarded(client.send(new DeleteObjectCommand({ Bucket, Key: probeKey }), timeout()))
       }
       catch (error) {
         throw new Error(`Bucket ${Bucket}: ${describe(error)}`, { cause: error })
@@ -142,7 +142,7 @@ export function createS3Storage(settings: S3Settings): Storage {
       // An object-level GET (credentials need not list the bucket): NoSuchKey proves the bucket answers,
       // where a HEAD could not tell a missing key from a missing bucket.
       try {
-        const probe = await send(new GetObjectCommand({ Bucket, Key: probeKey, Range: 'bytes=0-0' }))
+        const probe = await guarded(client.send(new GetObjectCommand({ Bucket, Key: probeKey, Range: 'bytes=0-0' }), timeout()))
         await probe.Body?.transformToByteArray()
       }
       catch (error) {

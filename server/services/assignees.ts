@@ -5,7 +5,7 @@ import { tickets, userOrgs, users } from '../db/schema'
 import type { Principal } from '../utils/principal'
 import { ticketKey, ticketNotFound } from './tickets'
 import type { TicketFacts } from './visibility'
-import { asPrincipal, ticketVisibility, ticketVisibleTo } from './visibility'
+import { asPrincipal, ticketVisibility, canSeeTicket } from './visibility'
 
 export interface Assignee { id: string, name: string, email: string }
 
@@ -22,7 +22,7 @@ async function activeStaff(db: Database, userId?: string) {
 /** Whether this colleague could see the ticket, by the one rule, as if they were asking. */
 function colleagueSees(colleague: { id: string, roles: string[], orgIds: string[] }, ticket: TicketFacts): boolean {
   const principal = { userId: colleague.id, roles: colleague.roles, orgIds: colleague.orgIds } as Principal
-  return ticketVisibleTo(principal, ticket)
+  return canSeeTicket(principal, ticket)
 }
 
 /** Whom the caller may assign this ticket to: managers anyone on the staff, agents the colleagues who can see it. */

@@ -46,7 +46,7 @@ export function ticketVisibility(viewer: Viewer): SQL {
 }
 
 /** The same rule for one ticket already in hand (who receives its live events and mails). */
-export function canSeeTicket(viewer: Viewer, ticket: { requesterId: string, assigneeId: string | null, orgId: string | null }): boolean {
+export function canSeeTicket(viewer: Viewer, ticket: TicketFacts): boolean {
   const mode = visibilityMode(viewer)
   const own = ticket.requesterId === viewer.userId
   const assigned = ticket.assigneeId === viewer.userId
@@ -136,16 +136,3 @@ async function withContext<T>(mode: VisibilityMode, userId: string, orgIds: stri
 
 /** What the rule needs to know about one ticket when deciding without a query (live events). */
 export interface TicketFacts { requesterId: string, assigneeId: string | null, orgId: string | null }
-
-/**
- * `ticketVisibility` evaluated in code for one ticket, for decisions made per event and per
- * subscriber where a query each would be too slow. The live tests check it against the SQL.
- */
-export function ticketVisibleTo(principal: Principal, ticket: TicketFacts): boolean {
-  const mode = visibilityMode(principal)
-  if (mode === 'all') return true
-  const own = ticket.requesterId === principal.userId
-  const assigned = ticket.assigneeId === principal.userId
-  const inOrgs = ticket.orgId !== null && principal.orgIds.includes(ticket.orgId)
-  return { own: own, assigned: own || assigned, org: own || inOrgs, staff: own || assigned || inOrgs }[mode]
-}

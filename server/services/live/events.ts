@@ -3,7 +3,7 @@ import { comments, tickets } from '#server/db/schema'
 import { useLogger } from '#server/utils/logger'
 import type { Principal } from '#server/utils/principal'
 import type { TicketFacts } from '#server/services/visibility'
-import { asSystem, canSeeInternalNotes, ticketVisibleTo } from '#server/services/visibility'
+import { asSystem, canSeeInternalNotes, canSeeTicket } from '#server/services/visibility'
 import { useLiveBus } from './bus'
 import type { LiveEnvelope } from './types'
 
@@ -85,8 +85,8 @@ function frame(event: LiveEnvelope, audience: 'staff' | 'public' | 'gone'): stri
 export function frameFor(principal: Principal, event: LiveEnvelope): string | null {
   const staff = canSeeInternalNotes(principal)
   if (event.staffOnly && !staff) return null
-  if (!ticketVisibleTo(principal, event.ticket)) {
-    return event.type === 'ticket' && event.before && ticketVisibleTo(principal, event.before) ? frame(event, 'gone') : null
+  if (!canSeeTicket(principal, event.ticket)) {
+    return event.type === 'ticket' && event.before && canSeeTicket(principal, event.before) ? frame(event, 'gone') : null
   }
   if (!staff && event.type === 'ticket' && !event.fields?.some(f => requesterFields.has(f))) return null
   return frame(event, staff ? 'staff' : 'public')

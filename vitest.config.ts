@@ -19,8 +19,10 @@ export default defineConfig({
       },
       {
         extends: true,
-        // Each file boots the built server against its own fresh PostgreSQL database.
-        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 90_000 },
+        // Each file boots the built server against its own fresh PostgreSQL database; some read the
+        // server's zod schemas (test/integration/fuzz.test.ts), which reach nuxt-oidc-auth's runtime.
+        resolve: { alias: { '#imports': fileURLToPath(new URL('./test/unit/nuxt-imports.stub.ts', import.meta.url)) } },
+        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 90_000, server: { deps: { inline: ['nuxt-oidc-auth'] } } },
       },
       {
         extends: true,

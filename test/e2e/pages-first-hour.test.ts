@@ -25,7 +25,8 @@ describe('the first hour in the browser', () => {
     await row.getByRole('form').getByLabel('Name').fill('Initech')
     await row.getByRole('form').getByRole('button', { name: 'Save' }).click()
     await expect.poll(() => row.getByRole('paragraph').first().textContent()).toContain('Initech')
-    expect((await admin.get('/api/admin/orgs?q=initech')).body.data[0].name).toBe('Initech')
+    // 'Initech Ltd' contains 'Initech' too: wait for the saved name itself.
+    await expect.poll(async () => (await admin.get('/api/admin/orgs?q=initech')).body.data[0].name).toBe('Initech')
 
     const member = await admin.post('/api/admin/users', { email: 'peter@initech.example', name: 'Peter Gibbons', password: 'a-long-test-password' })
     expect(member.body.orgs).toEqual(['initech'])

@@ -51,7 +51,7 @@ describe('SIGTERM', () => {
     const app = await startApp({ DATABASE_URL: viaProxy.toString(), DATABASE_MIGRATION_URL: database.migrationUrl, SHUTDOWN_DRAIN_MS: '1500', SHUTDOWN_GRACE_MS: '15000' })
     cleanups.push(app.stop)
     const agent = await userClient(await signedInAdmin(app.url), 'agent')
-    proxy.delay(150)
+    proxy.delay(40)
 
     const inFlight = agent.post('/api/tickets', { title: 'Sent just before the restart', body: 'must not be lost' })
     await new Promise(r => setTimeout(r, 100))

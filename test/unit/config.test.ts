@@ -13,6 +13,7 @@ describe('configuration', () => {
       'a generated settings encryption key in .data/settings-key',
       'attachments on local disk in .data/uploads (unless S3 is set in the admin area)',
       'rate limits counted in memory (one process only)',
+      'no SMTP_HOST: mail is kept in the outbox (Admin → Mail), nothing is sent',
     ])
     expect(config.MAX_UPLOAD_BYTES).toBe(25 * 1024 * 1024)
     expect(config.UPLOAD_URL_TTL).toBe(300)
@@ -95,7 +96,8 @@ describe('OIDC configuration', () => {
       'attachments on local disk in .data/uploads (unless S3 is set in the admin area)',
       'sessions in memory (lost on restart, one process only)',
       'rate limits counted in memory (one process only)',
+      'no SMTP_HOST: mail is kept in the outbox (Admin → Mail), nothing is sent',
     ])
-    expect(embeddedDefaults(parseConfig({ ...oidc, ...secrets, REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://db/x', SETTINGS_ENCRYPTION_KEY: 'k'.repeat(44), S3_BUCKET: 'helpdesk' }))).toEqual([])
+    expect(embeddedDefaults(parseConfig({ ...oidc, ...secrets, REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://db/x', SETTINGS_ENCRYPTION_KEY: 'k'.repeat(44), S3_BUCKET: 'helpdesk', SMTP_HOST: 'smtp.example.com', MAIL_FROM: 'Helpdesk <support@example.com>' }))).toEqual([])
   })
 })

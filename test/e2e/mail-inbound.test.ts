@@ -56,6 +56,9 @@ describe('incoming mail in the browser', () => {
 
     await adminPage.goBack()
     await expect.poll(() => adminPage.getByTestId('inbound-row').count()).toBe(2)
+    // Back navigation renders the page again: check the log once it stands.
+    await adminPage.locator('section[aria-labelledby="mail-inbound"]').waitFor()
+    await adminPage.waitForLoadState('networkidle')
     await adminPage.addScriptTag({ path: axePath })
     const violations = await adminPage.evaluate(async () => {
       const axe = (window as unknown as { axe: { run: (context: unknown) => Promise<{ violations: { id: string, nodes: { html: string, failureSummary: string }[] }[] }> } }).axe

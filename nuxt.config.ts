@@ -4,7 +4,7 @@ import { join } from 'node:path'
 export default defineNuxtConfig({
   modules: ['@nuxt/eslint', '@nuxt/ui', 'nuxt-oidc-auth'],
   // The design keeps Nuxt plugins in the top-level plugins/ folder.
-  plugins: ['~~/plugins/api-recovery.client.ts'],
+  plugins: ['~~/plugins/api-recovery.client.ts', '~~/plugins/hydrated.client.ts'],
   devtools: { enabled: false },
   app: {
     head: {

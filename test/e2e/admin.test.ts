@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../fixtures/app'
-import { chooseOption, signInThroughPage } from '../fixtures/browser'
+import { chooseOption, open, signInThroughPage } from '../fixtures/browser'
 import { useAppAndBrowser } from '../fixtures/session'
 import { Client, signedInAdmin, userClient } from '../fixtures/client'
 
@@ -50,7 +50,7 @@ describe('admin area in the browser', () => {
 
     const page = await (await running.browser.newContext()).newPage()
     await signInThroughPage(page, running.app.url, agentLogin.email, agentLogin.password)
-    await page.goto(`${running.app.url}/tickets/${ticket.number}`)
+    await open(page, `${running.app.url}/tickets/${ticket.number}`)
     await page.getByRole('button', { name: 'Create link' }).click()
     const url = await page.getByTestId('share-url').inputValue()
     expect(url).toContain('/s/')

@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../fixtures/app'
 import { startApp } from '../fixtures/app'
-import { launchBrowser, signInThroughPage } from '../fixtures/browser'
+import { launchBrowser, open, signInThroughPage } from '../fixtures/browser'
 import { signedInAdmin, userClient } from '../fixtures/client'
 import type { RunningS3 } from '../fixtures/s3'
 import { startS3 } from '../fixtures/s3'
@@ -36,7 +36,7 @@ describe('attachments in the browser', () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } })
     const page = await context.newPage()
     await signInThroughPage(page, app.url, login.email, login.password)
-    await page.goto(`${app.url}/tickets/${ticket.number}`)
+    await open(page, `${app.url}/tickets/${ticket.number}`)
     const section = page.getByRole('region', { name: 'Attachments' })
     await expect.poll(() => section.textContent()).toContain('No files yet')
 
@@ -92,7 +92,7 @@ describe('attachments in the browser', () => {
     const context = await browser.newContext()
     const page = await context.newPage()
     await signInThroughPage(page, app.url, agent.user.email, 'a-long-test-password')
-    await page.goto(`${app.url}/tickets/${ticket.number}`)
+    await open(page, `${app.url}/tickets/${ticket.number}`)
     await page.getByLabel('Internal note').check()
     await page.getByPlaceholder(/internal note/).fill('Warranty papers attached')
     const chooser = page.waitForEvent('filechooser')

@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../fixtures/app'
-import { signInThroughPage } from '../fixtures/browser'
+import { open, signInThroughPage } from '../fixtures/browser'
 import { useAppAndBrowser } from '../fixtures/session'
 
 const running = useAppAndBrowser()
@@ -19,10 +19,10 @@ describe('browser-facing protection', () => {
     await page.addInitScript(() => {
       document.addEventListener('securitypolicyviolation', e => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber} ${e.sample}`))
     })
-    const first = await page.goto(`${running.app.url}/login`)
+    const first = await open(page, `${running.app.url}/login`)
     expect(first!.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-/)
     await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await page.goto(`${running.app.url}/tickets/new`)
+    await open(page, `${running.app.url}/tickets/new`)
     await page.getByLabel('Title').fill('CSP check')
     await page.getByLabel('Description').fill('Hydrated and working.')
     await page.getByRole('button', { name: 'Create ticket' }).click()

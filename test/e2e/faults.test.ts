@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../fixtures/app'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, adminDatabaseUrl, createTestDatabase, startApp } from '../fixtures/app'
-import { launchBrowser, signInThroughPage } from '../fixtures/browser'
+import { launchBrowser, reopen, signInThroughPage } from '../fixtures/browser'
 import type { FaultProxy } from '../fixtures/fault-proxy'
 import { startFaultProxy } from '../fixtures/fault-proxy'
 
@@ -50,7 +50,7 @@ describe('the browser during an outage', () => {
     proxy.restore()
     expect(await read).toBe(200)
     expect(page.url()).toBe(signedInAt)
-    await page.reload()
+    await reopen(page)
     expect(new URL(page.url()).pathname).not.toBe('/login')
     await page.close()
   })

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { signInThroughPage } from '../fixtures/browser'
+import { open, reopen, signInThroughPage } from '../fixtures/browser'
 import { signedInAdmin, userClient } from '../fixtures/client'
 import { useAppAndBrowser } from '../fixtures/session'
 
@@ -38,8 +38,8 @@ describe('two agents on one ticket', () => {
     const { alma, ben, ticket } = await team()
     const a = await pageOf(running.browser, alma)
     const b = await pageOf(running.browser, ben)
-    await a.page.goto(`${running.app.url}/tickets/${ticket.number}`)
-    await b.page.goto(`${running.app.url}/tickets/${ticket.number}`)
+    await open(a.page, `${running.app.url}/tickets/${ticket.number}`)
+    await open(b.page, `${running.app.url}/tickets/${ticket.number}`)
     // Markdown of the description, rendered.
     expect(await a.page.getByRole('region', { name: 'Description' }).locator('strong').textContent()).toBe('tray 2')
 
@@ -59,7 +59,7 @@ describe('two agents on one ticket', () => {
     // Alma answers again; Ben's send is held back and he is shown why.
     const bProblems = [...b.problems]
     await b.page.route('**/api/live**', route => route.abort())
-    await b.page.reload()
+    await reopen(b.page)
     await expect.poll(() => b.page.getByLabel('Reply').inputValue()).toBe('Could you send a photo?')
     await alma.post(`/api/tickets/${ticket.id}/comments`, { body: 'Fire brigade is on the way.' })
     await b.page.getByRole('button', { name: 'Send reply' }).click()
@@ -92,7 +92,7 @@ describe('a requester following their ticket', () => {
     const r = await pageOf(running.browser, requester, { width: 390, height: 844 })
     // Once the page follows the ticket, what follows arrives live, not loaded.
     const following = r.page.waitForResponse(res => res.url().includes('/api/live'))
-    await r.page.goto(`${running.app.url}/tickets/${ticket.number}`)
+    await open(r.page, `${running.app.url}/tickets/${ticket.number}`)
     await following
     await expect.poll(() => r.page.getByRole('heading', { level: 1 }).textContent()).toContain('Printer on fire')
 
@@ -118,9 +118,9 @@ describe('drafts', () => {
   it('keep a reply through a reload, and send it once after an ended session signs in again', async () => {
     const { admin, ben, ticket } = await team()
     const b = await pageOf(running.browser, ben)
-    await b.page.goto(`${running.app.url}/tickets/${ticket.number}`)
+    await open(b.page, `${running.app.url}/tickets/${ticket.number}`)
     await b.page.getByLabel('Reply').fill('Draft that must survive')
-    await b.page.reload()
+    await reopen(b.page)
     await expect.poll(() => b.page.getByLabel('Reply').inputValue()).toBe('Draft that must survive')
 
     expect((await admin.delete(`/api/admin/users/${ben.user.id}/sessions`)).status).toBe(204)
@@ -144,7 +144,7 @@ describe('the queue', () => {
     const other = (await requester.post('/api/tickets', { title: 'Second ticket', body: 'x' })).body
     const a = await pageOf(running.browser, alma)
     const following = a.page.waitForResponse(res => res.url().includes('/api/live'))
-    await a.page.goto(`${running.app.url}/`)
+    await open(a.page, `${running.app.url}/`)
     await following
     await expect.poll(() => a.page.getByTestId('ticket-list').textContent()).toContain(`#${ticket.number}`)
 
@@ -176,7 +176,7 @@ describe('the queue', () => {
 
     // On a phone, a ticket's controls come before its thread.
     await a.page.setViewportSize({ width: 390, height: 844 })
-    await a.page.goto(`${running.app.url}/tickets/${ticket.number}`)
+    await open(a.page, `${running.app.url}/tickets/${ticket.number}`)
     const controls = await a.page.getByRole('region', { name: 'Ticket properties' }).boundingBox()
     const conversation = await thread(a.page).boundingBox()
     expect(controls!.y).toBeLessThan(conversation!.y)

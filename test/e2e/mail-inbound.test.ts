@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../fixtures/app'
-import { signInThroughPage } from '../fixtures/browser'
+import { open, signInThroughPage } from '../fixtures/browser'
 import { Client } from '../fixtures/client'
 import { mailFixture } from '../fixtures/mail'
 import type { MailFixture, MailVars } from '../fixtures/mail'
@@ -36,7 +36,7 @@ describe('incoming mail in the browser', () => {
 
     const page = await (await running.browser.newContext({ viewport: { width: 390, height: 844 } })).newPage()
     await signInThroughPage(page, running.app.url, requester.email, requester.password)
-    await page.goto(`${running.app.url}/tickets/${number}`)
+    await open(page, `${running.app.url}/tickets/${number}`)
     const thread = page.getByTestId('thread')
     await expect.poll(() => thread.textContent()).toContain('Thanks – the printer works again after the restart.')
     expect(await thread.textContent()).not.toContain('Please restart the print spooler')
@@ -46,7 +46,7 @@ describe('incoming mail in the browser', () => {
     // The accessibility check injects axe-core, which the app's CSP would (rightly) refuse.
     const adminPage = await (await running.browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true })).newPage()
     await signInThroughPage(adminPage, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await adminPage.goto(`${running.app.url}/admin/mail`)
+    await open(adminPage, `${running.app.url}/admin/mail`)
     const log = adminPage.getByTestId('inbound-log')
     await expect.poll(() => log.getByTestId('inbound-row').count()).toBe(2)
     expect(await log.textContent()).toContain('Printer offline by mail')

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startApp } from '../fixtures/app'
 import type { RunningApp } from '../fixtures/app'
-import { launchBrowser, signInThroughPage } from '../fixtures/browser'
+import { launchBrowser, open, reopen, signInThroughPage } from '../fixtures/browser'
 import { Client, signedInAdmin } from '../fixtures/client'
 import { startSmtp } from '../fixtures/smtp'
 import type { RunningSmtp } from '../fixtures/smtp'
@@ -82,7 +82,7 @@ describe('email in the browser', () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } })
     const page = await context.newPage()
     await signInThroughPage(page, app.url, agent.email, agent.password)
-    await page.goto(`${app.url}/tickets/${ticket.number}`)
+    await open(page, `${app.url}/tickets/${ticket.number}`)
     await page.getByLabel('Reply').fill('Please update the VPN client to 5.2.')
     await page.getByRole('button', { name: 'Send reply' }).click()
     await expect.poll(() => page.getByTestId('thread').textContent()).toContain('Please update the VPN client to 5.2.')
@@ -114,7 +114,7 @@ describe('email in the browser', () => {
     expect(relayed.status).toBe(202)
 
     await expect.poll(async () => {
-      await page.reload()
+      await reopen(page)
       return page.getByTestId('thread').textContent()
     }, { timeout: 30_000 }).toContain('Updated to 5.2, the connection holds now.')
     expect(await page.getByTestId('thread').textContent()).not.toContain('> Please update')
@@ -125,7 +125,7 @@ describe('email in the browser', () => {
     const adminPage = await adminContext.newPage()
     const adminProblems = await watchConsole(adminPage)
     await signInThroughPage(adminPage, app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await adminPage.goto(`${app.url}/admin`)
+    await open(adminPage, `${app.url}/admin`)
     await adminPage.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Mail' }).click()
     await adminPage.waitForURL(`${app.url}/admin/mail`)
     const outbox = adminPage.getByTestId('outbox')
@@ -149,7 +149,7 @@ describe('email in the browser', () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } })
     const page = await context.newPage()
     const problems = await watchConsole(page)
-    await page.goto(`${app.url}/login`)
+    await open(page, `${app.url}/login`)
     await page.getByRole('link', { name: 'Forgot your password?' }).click()
     await page.waitForURL(`${app.url}/reset`)
     expect(await axeViolations(page)).toEqual([])
@@ -158,7 +158,7 @@ describe('email in the browser', () => {
     await expect.poll(() => page.getByRole('status').textContent()).toContain('a link to choose a new password is on its way')
 
     const link = await eventually(() => /http:\/\/\S+\/reset\/[\w-]+/.exec(smtp.to(person.email).at(-1)?.parsed.text ?? '')?.[0])
-    await page.goto(link)
+    await open(page, link)
     await page.getByLabel('New password', { exact: true }).fill('fred-new-password')
     await page.getByLabel('Repeat the new password').fill('fred-new-password')
     await page.getByRole('button', { name: 'Set password' }).click()
@@ -170,7 +170,7 @@ describe('email in the browser', () => {
     await page.waitForURL(url => !url.pathname.startsWith('/login'))
 
     // The link works once.
-    await page.goto(link)
+    await open(page, link)
     await page.getByLabel('New password', { exact: true }).fill('fred-third-password')
     await page.getByLabel('Repeat the new password').fill('fred-third-password')
     await page.getByRole('button', { name: 'Set password' }).click()
@@ -195,7 +195,7 @@ describe('email in the browser', () => {
     await replies.click()
     await page.getByRole('button', { name: 'Save' }).click()
     await expect.poll(() => page.getByText('Notification settings saved.').count()).toBeGreaterThan(0)
-    await page.reload()
+    await reopen(page)
     await expect.poll(() => page.getByRole('checkbox', { name: 'Replies' }).getAttribute('aria-checked')).toBe('false')
     const saved = await new Client(app.url).signIn(person.email, person.password)
     expect((await saved.get('/api/me/notifications')).body.events.reply).toBe(false)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../fixtures/app'
-import { chooseOption, signInThroughPage } from '../fixtures/browser'
+import { chooseOption, open, reopen, signInThroughPage } from '../fixtures/browser'
 import { Client, signedInAdmin, userClient } from '../fixtures/client'
 import { useAppAndBrowser } from '../fixtures/session'
 
@@ -12,7 +12,7 @@ describe('the first hour in the browser', () => {
     const admin = await signedInAdmin(running.app.url)
     const page = await (await running.browser.newContext()).newPage()
     await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await page.goto(`${running.app.url}/admin/orgs`)
+    await open(page, `${running.app.url}/admin/orgs`)
     const form = page.getByRole('form', { name: 'Add an organisation' })
     await form.getByLabel('Name').fill('Initech Ltd')
     await form.getByLabel('Slug').fill('initech')
@@ -30,7 +30,7 @@ describe('the first hour in the browser', () => {
 
     const member = await admin.post('/api/admin/users', { email: 'peter@initech.example', name: 'Peter Gibbons', password: 'a-long-test-password' })
     expect(member.body.orgs).toEqual(['initech'])
-    await page.reload()
+    await reopen(page)
     await page.getByTestId('org-initech').getByRole('link', { name: '1 member' }).click()
     await page.waitForURL(/\/admin\/users\?org=initech/)
     await expect.poll(() => page.getByRole('region', { name: 'All users' }).getByRole('listitem').count()).toBe(1)
@@ -40,7 +40,7 @@ describe('the first hour in the browser', () => {
     await expect.poll(() => page.getByRole('region', { name: 'All users' }).getByRole('listitem').count()).toBe(1)
 
     await admin.patch(`/api/admin/users/${member.body.id}`, { orgs: [] })
-    await page.goto(`${running.app.url}/admin/orgs`)
+    await open(page, `${running.app.url}/admin/orgs`)
     await page.getByTestId('org-initech').getByRole('button', { name: 'Delete Initech' }).click()
     await expect.poll(() => page.getByTestId('org-initech').count()).toBe(0)
   })
@@ -50,7 +50,7 @@ describe('the first hour in the browser', () => {
     const long = await userClient(admin, 'manager', { orgs: ['acme'], name: 'Maximiliane Wilhelmine von Hohenzollern-Sigmaringen' })
     const page = await (await running.browser.newContext({ viewport: { width: 390, height: 844 } })).newPage()
     await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await page.goto(`${running.app.url}/admin/users`)
+    await open(page, `${running.app.url}/admin/users`)
     const row = page.getByTestId(`user-${long.user.email}`)
     for (const text of [long.user.name, long.user.email]) {
       const cell = row.locator('p').filter({ hasText: text })
@@ -69,7 +69,7 @@ describe('the first hour in the browser', () => {
     const caller = await userClient(admin, 'requester', { orgs: ['acme'], name: 'Carla Caller' })
     const page = await (await running.browser.newContext()).newPage()
     await signInThroughPage(page, running.app.url, agent.email, agent.password)
-    await page.goto(`${running.app.url}/tickets/new`)
+    await open(page, `${running.app.url}/tickets/new`)
     await page.getByRole('button', { name: 'Create ticket' }).click()
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('Title is required. Description is required.')
 
@@ -89,7 +89,7 @@ describe('the first hour in the browser', () => {
     const user = await userClient(admin, 'requester')
     await admin.patch(`/api/admin/users/${user.user.id}`, { active: false })
     const page = await (await running.browser.newContext()).newPage()
-    await page.goto(`${running.app.url}/login`)
+    await open(page, `${running.app.url}/login`)
     await page.getByLabel('Email').fill(user.user.email)
     await page.getByLabel('Password').fill('a-long-test-password')
     await page.getByRole('button', { name: 'Sign in' }).click()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../fixtures/app'
-import { chooseOption, signInThroughPage } from '../fixtures/browser'
+import { chooseOption, open, reopen, signInThroughPage } from '../fixtures/browser'
 import { useAppAndBrowser } from '../fixtures/session'
 import { signedInAdmin } from '../fixtures/client'
 
@@ -17,7 +17,7 @@ describe('in the browser', () => {
     const context = await running.browser.newContext({ viewport: { width: 390, height: 844 } })
     const page = await context.newPage()
     // Signed out, a deep link goes through sign-in and back to where it pointed.
-    await page.goto(`${running.app.url}/tickets/new`)
+    await open(page, `${running.app.url}/tickets/new`)
     await page.waitForURL(/\/login\?redirect=/)
     await page.getByLabel('Email').fill(requester.email)
     await page.getByLabel('Password').fill('wrong-password')
@@ -54,16 +54,16 @@ describe('in the browser', () => {
     await agentPage.getByRole('option', { name: 'Pending' }).click()
     await expect.poll(() => agentPage.getByTestId('thread').textContent()).toContain('changed the status from open to pending')
 
-    await page.reload()
+    await reopen(page)
     const thread = page.getByTestId('thread')
     await expect.poll(() => thread.textContent()).toContain('Replacing the toner now.')
     expect(await thread.textContent()).not.toContain('VX-99')
     expect(await page.getByTestId('ticket-status').textContent()).toContain('Pending')
 
     // The list shows the ticket; the requester marks it resolved from the ticket page.
-    await page.goto(`${running.app.url}/`)
+    await open(page, `${running.app.url}/`)
     await expect.poll(() => page.getByTestId('ticket-list').textContent()).toContain(`#${number}`)
-    await page.goto(`${running.app.url}/tickets/${number}`)
+    await open(page, `${running.app.url}/tickets/${number}`)
     await page.getByRole('button', { name: 'Mark as resolved' }).click()
     await page.getByRole('button', { name: 'Yes, it is resolved' }).click()
     await expect.poll(() => page.getByTestId('ticket-status').textContent()).toContain('Resolved')
@@ -75,7 +75,7 @@ describe('in the browser', () => {
     const context = await running.browser.newContext()
     const page = await context.newPage()
     await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await page.goto(`${running.app.url}/?q=nothing-matches-this`)
+    await open(page, `${running.app.url}/?q=nothing-matches-this`)
     await expect.poll(() => page.getByRole('heading', { name: 'No tickets match' }).count()).toBe(1)
     await page.getByRole('link', { name: 'Admin' }).click()
     await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click()
@@ -96,7 +96,7 @@ describe('in the browser', () => {
     const context = await running.browser.newContext()
     const page = await context.newPage()
     await signInThroughPage(page, running.app.url, login.email, login.password)
-    await page.goto(`${running.app.url}/tickets/new`)
+    await open(page, `${running.app.url}/tickets/new`)
     await page.getByLabel('Title').fill('Monitor flickers')
     expect((await admin.delete(`/api/admin/users/${created.body.id}/sessions`)).status).toBe(204)
     await page.getByLabel('Description').fill('Only on Mondays.')

@@ -1,8 +1,5 @@
 import { z } from 'zod'
-import { ticketPriorities, ticketStatuses } from './ticket'
-
-export const ticketSorts = ['updated', 'created', 'priority', 'number'] as const
-export type TicketSort = (typeof ticketSorts)[number]
+import { ticketPriorities, ticketSorts, ticketStatuses } from './ticket'
 
 const commaOf = (values: readonly string[], label: string) =>
   z.string().trim().max(200).refine(v => v.split(',').every(s => values.includes(s.trim())), `must be ${label}`)

@@ -29,6 +29,9 @@ export default defineNuxtConfig({
   routeRules: { '/s/**': { headers: { 'cache-control': 'no-store', 'x-robots-tag': 'noindex' } } },
   compatibilityDate: '2026-11-01',
   nitro: {
+    // server/plugins/graceful-shutdown.ts drains and closes on SIGTERM itself; Nitro's own handler
+    // (which closes the listener at once) is switched off in the build, not through process.env.
+    replace: { 'process.env.NITRO_SHUTDOWN_DISABLED': JSON.stringify('1') },
     hooks: {
       // Migrations run at start-up, so the built server carries its own copy of them.
       async compiled(nitro) {

@@ -16,11 +16,10 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
  * 2. the listener closes: a proxy's next connection is refused and it tries another replica;
  * 3. requests in flight get SHUTDOWN_GRACE_MS to finish, then remaining connections are cut;
  * 4. the `close` hook closes the database pool, Redis and queues; the process exits.
- * Replaces Nitro's own handler, which closes the listener at once.
+ * Replaces Nitro's own handler, which closes the listener at once (switched off in nuxt.config.ts).
  */
 export default defineNitroPlugin((nitroApp) => {
   if (import.meta.dev) return
-  process.env.NITRO_SHUTDOWN_DISABLED = '1'
   const log = useLogger()
   let server: Server | undefined
   const inFlight = new Set<ServerResponse>()

@@ -3,13 +3,21 @@ import type { Page } from '#shared/types/ticket'
 
 type Query = Record<string, string | number | boolean | undefined | null>
 
+/** What the foot of a list (components/ui/LoadMore.vue) needs of it. */
+export interface CursorListFoot {
+  hasMore: Readonly<Ref<boolean>>
+  loadingMore: Readonly<Ref<boolean>>
+  moreError: Readonly<Ref<string>>
+  loadMore: () => Promise<void>
+}
+
 /**
  * One paged list over a keyset API (`{ data, meta: { nextCursor } }`): the first page comes with
  * the page render (keyed `useFetch`), "Load more" follows the cursor. When the filters change the
  * list starts over, and an answer to a request made for the old filters is dropped (stale guard),
  * so a slow page of yesterday's search never lands in today's list.
  */
-export function useCursorList<T, M extends Page<T>['meta'] = Page<T>['meta']>(url: MaybeRefOrGetter<string>, options: { key: MaybeRefOrGetter<string>, query?: MaybeRefOrGetter<Query> }) {
+export function useCursorList<T, M extends { nextCursor: string | null } = Page<T>['meta']>(url: MaybeRefOrGetter<string>, options: { key: MaybeRefOrGetter<string>, query?: MaybeRefOrGetter<Query> }) {
   // Blank filters are not sent: `?org=` means no filter, as the API reads it.
   const query = computed(() => Object.fromEntries(Object.entries(toValue(options.query) ?? {}).filter(([, v]) => v !== undefined && v !== null && v !== '')))
   const first = useFetch<{ data: T[], meta: M }>(() => toValue(url), { key: computed(() => `${toValue(options.key)}:${JSON.stringify(query.value)}`), query, watch: [query] })

@@ -2,18 +2,15 @@
 // 20 KB message with one attachment (a PDF) and, side by side in the same run and build, for a
 // short plain-text message. Each message goes through the relay endpoint (202 once stored) and
 // the processing job (parse, classify, dedupe, thread, sanitise, ticket, attachment to storage).
-import { spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createJiti } from 'jiti'
 import postgres from 'postgres'
 
 const MESSAGES = Number(process.env.BENCH_MAIL_MESSAGES ?? 300)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8)
 const SENDERS = 50
-const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const token = randomBytes(24).toString('hex')
 
 function sample(name, vars) {
@@ -25,29 +22,17 @@ const message = (kind, i) => sample(kind, {
   TITLE: `Bench ${kind} ${i}`, BODY: 'The printer on floor 2 shows "offline" since this morning.', MESSAGE_ID: `${randomUUID()}@bench.example`,
 })
 
-// --- the built app with its own database, processing in-process -------------------------------
-const dbName = `helpdesk_bench_${randomBytes(4).toString('hex')}`
-const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
-await admin.unsafe(`create database ${dbName}`)
-const dbUrl = new URL(adminUrl)
-dbUrl.pathname = `/${dbName}`
-const db = postgres(dbUrl.toString(), { max: 2, onnotice: () => {} })
-const dataDir = await mkdtemp(join(tmpdir(), 'helpdesk-bench-'))
-const port = 20_000 + Math.floor(Math.random() * 20_000)
-const app = spawn(process.execPath, ['.output/server/index.mjs'], {
-  env: {
-    PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir,
-    DATABASE_URL: dbUrl.toString(), PUBLIC_URL: `http://127.0.0.1:${port}`, AUTH_LOCAL_SECRET: randomBytes(32).toString('hex'),
-    ADMIN_PASSWORD: randomBytes(12).toString('hex'), LOG_LEVEL: 'warn', DATABASE_ALLOW_RLS_BYPASS: 'true', SETTINGS_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    INBOUND_EMAIL_TOKEN: token, MAIL_INBOUND_RATE: 'off', MAIL_FROM: 'Helpdesk <helpdesk@help.example.test>',
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
+// --- the built app with its own database, processing in-process (the test fixtures) ------------
+const here = p => fileURLToPath(new URL(p, import.meta.url))
+const jiti = createJiti(import.meta.url, { alias: { '#server': here('../server'), '#shared': here('../shared') } })
+const { freePort, startApp } = await jiti.import('../test/fixtures/app.ts')
+const port = await freePort()
+const app = await startApp({
+  NODE_ENV: 'production', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`,
+  INBOUND_EMAIL_TOKEN: token, MAIL_INBOUND_RATE: 'off', MAIL_FROM: 'Helpdesk <helpdesk@help.example.test>',
 })
-const base = `http://127.0.0.1:${port}`
-for (let i = 0; i < 300; i++) {
-  if (await fetch(`${base}/readyz`).then(r => r.ok, () => false)) break
-  await new Promise(r => setTimeout(r, 200))
-}
+const base = app.url
+const db = postgres(app.ownerDatabaseUrl, { max: 2, onnotice: () => {} })
 
 const pending = async () => Number((await db`select count(*)::int as n from inbound_messages where state = 'queued'`)[0].n)
 
@@ -85,10 +70,6 @@ try {
   console.log(`  ratio, with attachment / plain:        ${(attached.process / plain.process).toFixed(2)}× (attachments stored: ${files})`)
 }
 finally {
-  app.kill('SIGTERM')
-  await new Promise(r => app.once('exit', r))
   await db.end()
-  await admin.unsafe(`drop database if exists ${dbName} with (force)`)
-  await admin.end()
-  await rm(dataDir, { recursive: true, force: true })
+  await app.stop()
 }

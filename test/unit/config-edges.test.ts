@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../server/utils/config'
+import { productionEnv } from '../fixtures/config'
 
 describe('configuration of the production edges', () => {
-  const production = {
-    NODE_ENV: 'production',
-    AUTH_LOCAL_SECRET: 'x'.repeat(40),
-    DATABASE_URL: 'postgres://db/helpdesk',
-    PUBLIC_URL: 'https://help.example.com',
-    SETTINGS_ENCRYPTION_KEY: 'k'.repeat(44),
-  }
+  const production = productionEnv
 
   it('refuses a wildcard CORS origin in production, naming ALLOWED_ORIGINS', () => {
     expect(() => parseConfig({ ...production, ALLOWED_ORIGINS: '*' })).toThrow(/ALLOWED_ORIGINS must list exact origins/)

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../server/utils/config'
+import { productionEnv } from '../fixtures/config'
 
-const production = {
-  NODE_ENV: 'production',
-  AUTH_LOCAL_SECRET: 'x'.repeat(40),
-  DATABASE_URL: 'postgres://helpdesk@db.example/helpdesk',
-  PUBLIC_URL: 'https://help.example.com',
-  SETTINGS_ENCRYPTION_KEY: 'k'.repeat(40),
-}
+const production = productionEnv
 const mailbox = { IMAP_HOST: 'imap.example.com', IMAP_USER: 'support@example.com', IMAP_PASS: 'secret' }
 
 describe('incoming mail settings', () => {

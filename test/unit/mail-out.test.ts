@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { embeddedDefaults, parseConfig } from '../../server/utils/config'
+import { productionEnv } from '../fixtures/config'
 
 // The signing key and the addresses the modules under test read from the environment.
 process.env.SETTINGS_ENCRYPTION_KEY = 'unit-test-settings-key-that-is-long-enough'
@@ -17,13 +18,7 @@ beforeAll(async () => {
 })
 
 describe('SMTP configuration', () => {
-  const production = {
-    NODE_ENV: 'production',
-    AUTH_LOCAL_SECRET: 'x'.repeat(40),
-    DATABASE_URL: 'postgres://db/helpdesk',
-    PUBLIC_URL: 'https://help.example.com',
-    SETTINGS_ENCRYPTION_KEY: 'k'.repeat(44),
-  }
+  const production = productionEnv
 
   it('production refuses plaintext SMTP to a host that is not loopback', () => {
     const relay = { ...production, SMTP_HOST: 'smtp.example.com', MAIL_FROM: 'support@example.com' }

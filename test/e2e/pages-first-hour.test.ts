@@ -100,6 +100,19 @@ describe('the first hour in the browser', () => {
     expect((await new Client(running.app.url).post('/api/auth/login', { email: 'nobody@example.test', password: 'x' })).body.message).toBe('Wrong email or password.')
   })
 
+  it('the overview labels its chart’s days, and a status card opens the queue with that filter', async () => {
+    const admin = await signedInAdmin(running.app.url)
+    const created = (await admin.post('/api/tickets', { title: 'Overview card check', body: 'Counted as new.' })).body
+    const page = await (await running.browser.newContext()).newPage()
+    await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await open(page, `${running.app.url}/admin`)
+    const today = new Intl.DateTimeFormat('en', { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date())
+    await expect.poll(() => page.getByTestId('chart-days').textContent()).toContain(today)
+    await page.getByRole('link', { name: /^New .*tickets: show them in the queue/ }).click()
+    await page.waitForURL(/\/\?status=new$/)
+    await expect.poll(() => page.getByTestId('ticket-list').textContent()).toContain(`#${created.number}`)
+  })
+
   it('a page that does not exist keeps the app’s header and navigation', async () => {
     const page = await (await running.browser.newContext()).newPage()
     await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)

@@ -84,3 +84,23 @@ export async function useIdentityProvider(): Promise<IdentityProvider> {
     throw new DependencyUnavailable('identity provider', { cause: error })
   }
 }
+
+let probing: Promise<void> | undefined
+
+/**
+ * Whether the IdP answers right now (its discovery document, within OIDC_TIMEOUT_MS). A sign-in
+ * asks before it sends the browser there: the kept discovery document says nothing about that.
+ * Starts at the same moment share one probe. Unreachable: DependencyUnavailable.
+ */
+export function probeIdentityProvider(): Promise<void> {
+  probing ??= fetchDiscovery().then(
+    () => {},
+    (error: unknown) => {
+      useLogger().warn({ err: error }, `sign-in: the identity provider is not answering (${discoveryUrl()}): ${(error as Error).message}`)
+      throw new DependencyUnavailable('identity provider', { cause: error })
+    },
+  ).finally(() => {
+    probing = undefined
+  })
+  return probing
+}

@@ -191,6 +191,13 @@ export async function refuseForeignCallback(event: H3Event): Promise<void> {
   await sendRedirect(event, `/signed-out?redirect=${encodeURIComponent(to)}`, 302)
 }
 
+/** Where the sign-in of this request comes back to: the login's `redirect`, or the one its start remembered. */
+export function signInReturnPath(event: H3Event): string {
+  const asked = getQuery(event).redirect
+  if (asked !== undefined) return safeRedirect(asked, publicUrl(useConfig()))
+  return readSignIn(event)?.to ?? '/'
+}
+
 function readSignIn(event: H3Event): { to: string, at: number } | null {
   try {
     const value = JSON.parse(getCookie(event, SIGN_IN_COOKIE) ?? 'null') as { to?: unknown, at?: unknown } | null

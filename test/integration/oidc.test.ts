@@ -396,7 +396,7 @@ describe('the identity provider down', () => {
 
     idpProxy.restore()
     expect((await client.get('/api/me')).status).toBe(200)
-  })
+  }, 60_000) // an app start, like the hooks'
 })
 
 describe('start-up', () => {

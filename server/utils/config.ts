@@ -174,6 +174,8 @@ export const configSchema = z.object({
   DB_TIMEOUT_MS: int(5000, 100),
   REDIS_TIMEOUT_MS: int(2000, 100),
   OBJECTSTORE_TIMEOUT_MS: int(10_000, 100),
+  // AUTH_MODE=oidc: each call to the identity provider (discovery, session renewal, the check before a sign-in starts).
+  OIDC_TIMEOUT_MS: int(10_000, 100),
   // SIGTERM: readiness fails for SHUTDOWN_DRAIN_MS while requests are still served (load balancers
   // stop sending new ones), then the listener closes and requests in flight get SHUTDOWN_GRACE_MS.
   // Default: 5000 in production, 0 elsewhere (development and tests stop at once).

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../fixtures/app'
 import { freePort, startApp } from '../fixtures/app'
 import { launchBrowser } from '../fixtures/browser'
+import type { FaultProxy } from '../fixtures/fault-proxy'
+import { startFaultProxy } from '../fixtures/fault-proxy'
 import type { TestIdp } from '../fixtures/idp'
 import { oidcAppEnv, startIdp, testRedisUrl } from '../fixtures/idp'
 
@@ -12,17 +14,27 @@ const ACCESS_TOKEN_TTL = 2
 let idp: TestIdp
 let app: RunningApp
 let browser: Browser
+/** Between the IdP and both the app and the browser. */
+let idpProxy: FaultProxy
 const prefix = `hd-e2e-${randomBytes(4).toString('hex')}`
 
 beforeAll(async () => {
   const port = await freePort()
-  idp = await startIdp({ appUrls: [`http://127.0.0.1:${port}`], accessTokenTtl: ACCESS_TOKEN_TTL })
+  idp = await startIdp({
+    appUrls: [`http://127.0.0.1:${port}`],
+    accessTokenTtl: ACCESS_TOKEN_TTL,
+    publicOrigin: async (idpPort) => {
+      idpProxy = await startFaultProxy({ port: idpPort })
+      return `http://${idpProxy.address}`
+    },
+  })
   ;[app, browser] = await Promise.all([startApp({ ...oidcAppEnv(idp, prefix), PORT: String(port) }), launchBrowser()])
 })
 afterAll(async () => {
   await browser?.close()
   await app?.stop()
   await idp?.stop()
+  await idpProxy?.stop()
   const redis = new Redis(testRedisUrl)
   const keys = await redis.keys(`${prefix}:*`)
   if (keys.length) await redis.del(...keys)
@@ -35,6 +47,15 @@ async function sendReply(page: Page, text: string) {
   await page.getByLabel('Reply').fill(text)
   await page.getByRole('button', { name: 'Send reply' }).click()
 }
+
+async function signInAtIdp(page: Page, login: string) {
+  await page.waitForURL(url => url.href.startsWith(idp.issuer))
+  await page.getByPlaceholder('Enter any login').fill(login)
+  await page.getByPlaceholder('and password').fill('any password')
+  await page.getByRole('button', { name: 'Sign-in' }).click()
+}
+
+const sessionCookie = async (page: Page) => (await page.context().cookies()).find(c => c.name === 'nuxt-oidc-auth')?.value
 
 describe('single sign-on in the browser', () => {
   it('signs in through the IdP, keeps working across expiry, and recovers from a revoked refresh token once', async () => {
@@ -97,5 +118,69 @@ describe('single sign-on in the browser', () => {
     await page.waitForURL(url => url.href.startsWith(idp.issuer) && url.pathname.includes('/interaction/'))
     expect(await page.getByPlaceholder('Enter any login').count()).toBe(1)
     await context.close()
+  })
+
+  it('keeps people working while the IdP is down, shows an error instead of the sign-in page when renewal needs it, and carries on once it is back', async () => {
+    // Long enough for the first steps below to run on a fresh token on a busy machine.
+    const TTL = 8
+    idp.accessTokenTtl = TTL
+    idp.accounts.set('pia', { email: 'pia@example.test', name: 'Pia Agent', groups: ['helpdesk-agents', 'helpdesk-org-acme'] })
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    try {
+      await page.goto(`${app.url}/tickets/new`)
+      await signInAtIdp(page, 'pia')
+      await page.waitForURL(`${app.url}/tickets/new`)
+      const signedInAt = Date.now()
+      await expect.poll(() => page.getByTestId('me-name').textContent()).toBe('Pia Agent')
+      const cookie = await sessionCookie(page)
+      const signIns = idp.authorizationRequests.length
+
+      // The IdP goes away; with a fresh access token nothing needs it.
+      idpProxy.cut()
+      await page.getByLabel('Title').fill('Badge reader offline')
+      await page.getByLabel('Description').fill('Door 3 since this morning.')
+      await page.getByRole('button', { name: 'Create ticket' }).click()
+      await page.waitForURL(/\/tickets\/\d+$/)
+      const ticketUrl = page.url()
+      await sendReply(page, 'Written while the IdP is down.')
+      await expect.poll(() => page.getByTestId('thread').textContent()).toContain('Written while the IdP is down.')
+
+      // The token expires: the next action says the sign-in service is unavailable, and the page,
+      // the reply and the session stay (no trip to the sign-in page).
+      await page.waitForTimeout(Math.max(0, signedInAt + TTL * 1000 + 150 - Date.now()))
+      await sendReply(page, 'Sent once the IdP is back.')
+      await expect.poll(() => page.getByRole('alert').filter({ hasText: 'sign-in service' }).textContent()).toContain('The sign-in service is unavailable')
+      expect(page.url()).toBe(ticketUrl)
+      expect(await page.getByLabel('Reply').inputValue()).toBe('Sent once the IdP is back.')
+      expect(await page.getByTestId('me-name').textContent()).toBe('Pia Agent')
+
+      // Back: the same session renews, and the reply goes out.
+      idpProxy.restore()
+      await page.getByRole('button', { name: 'Send reply' }).click()
+      await expect.poll(() => page.getByTestId('thread').textContent()).toContain('Sent once the IdP is back.')
+      expect(page.url()).toBe(ticketUrl)
+      expect(await sessionCookie(page)).toBe(cookie)
+      expect(idp.authorizationRequests.length).toBe(signIns)
+
+      // Someone signing in while the IdP is down gets a page saying so, not a browser error; its
+      // link signs in once the IdP is back.
+      idpProxy.cut()
+      const newcomer = await browser.newPage()
+      await newcomer.goto(`${app.url}/tickets/new`)
+      await expect.poll(() => newcomer.getByRole('heading', { level: 1 }).textContent()).toBe('Sign-in is unavailable')
+      expect(await newcomer.textContent('main')).toContain('The sign-in service is not answering right now. Try again in a minute.')
+      idpProxy.restore()
+      await newcomer.getByRole('link', { name: 'Try again' }).click()
+      await signInAtIdp(newcomer, 'pia')
+      await newcomer.waitForURL(`${app.url}/tickets/new`)
+      await expect.poll(() => newcomer.getByTestId('me-name').textContent()).toBe('Pia Agent')
+      await newcomer.close()
+    }
+    finally {
+      idpProxy.restore()
+      idp.accessTokenTtl = ACCESS_TOKEN_TTL
+      await context.close()
+    }
   })
 })

@@ -6,31 +6,45 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../fixtures/app'
 import { createTestDatabase, freePort, startApp } from '../fixtures/app'
 import { Client } from '../fixtures/client'
+import type { FaultProxy } from '../fixtures/fault-proxy'
+import { startFaultProxy } from '../fixtures/fault-proxy'
 import type { TestIdp } from '../fixtures/idp'
 import { oidcAppEnv, startIdp, testRedisUrl } from '../fixtures/idp'
 
 const ACCESS_TOKEN_TTL = 2
+// Short, so the IdP-down tests below run quickly; the test IdP answers in milliseconds otherwise.
+const OIDC_TIMEOUT_MS = 3000
 const prefix = `hd-test-${randomBytes(4).toString('hex')}`
 let idp: TestIdp
 let app: RunningApp
 let env: Record<string, string>
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let redis: Redis
+/** Between the IdP and everyone else (the app and the test's browser-like clients). */
+let idpProxy: FaultProxy
 const ports: number[] = []
 
 beforeAll(async () => {
   ports.push(await freePort(), await freePort())
   ;[idp, database] = await Promise.all([
-    startIdp({ appUrls: ports.map(p => `http://127.0.0.1:${p}`), accessTokenTtl: ACCESS_TOKEN_TTL }),
+    startIdp({
+      appUrls: ports.map(p => `http://127.0.0.1:${p}`),
+      accessTokenTtl: ACCESS_TOKEN_TTL,
+      publicOrigin: async (port) => {
+        idpProxy = await startFaultProxy({ port })
+        return `http://${idpProxy.address}`
+      },
+    }),
     createTestDatabase(),
   ])
-  env = { ...oidcAppEnv(idp, prefix), DATABASE_URL: database.url, DATABASE_MIGRATION_URL: database.migrationUrl }
+  env = { ...oidcAppEnv(idp, prefix), DATABASE_URL: database.url, DATABASE_MIGRATION_URL: database.migrationUrl, OIDC_TIMEOUT_MS: String(OIDC_TIMEOUT_MS) }
   redis = new Redis(testRedisUrl)
   app = await startApp({ ...env, PORT: String(ports[0]) })
 })
 afterAll(async () => {
   await app?.stop()
   await idp?.stop()
+  await idpProxy?.stop()
   await database?.drop()
   if (redis) {
     const keys = await redis.keys(`${prefix}:*`)
@@ -271,6 +285,118 @@ describe('ending sessions', () => {
     const retry = await client.get('/auth/oidc/login?retry=1&redirect=/tickets/new')
     expect(retry.headers.get('location')).toMatch(new RegExp(`^${idp.issuer}auth\\?`))
   })
+})
+
+describe('the identity provider down', () => {
+  // Longer-lived tokens here, so "while the token is fresh" holds for a few requests on a busy machine.
+  const TTL = 4
+  beforeAll(() => {
+    idp.accessTokenTtl = TTL
+  })
+  afterAll(() => {
+    idp.accessTokenTtl = ACCESS_TOKEN_TTL
+    idpProxy.restore()
+  })
+  const patience = () => AbortSignal.timeout(OIDC_TIMEOUT_MS + 5000)
+  const until = (at: number) => new Promise(r => setTimeout(r, Math.max(0, at - Date.now())))
+  async function failures(): Promise<number> {
+    const text = await (await fetch(`${app.url}/metrics`)).text()
+    const line = text.split('\n').find(l => l.startsWith('helpdesk_dependency_failures_total{dependency="identity provider"}'))
+    return line ? Number(line.split(' ').at(-1)) : 0
+  }
+
+  for (const fault of ['cut', 'blackhole'] as const) {
+    it(`keeps the session while the IdP is ${fault === 'cut' ? 'refusing connections' : 'not answering'}: fresh tokens work, renewal answers 503, and the next request after it is back renews`, async () => {
+      const { client, key } = await signedIn(['helpdesk-agents'])
+      const signedInAt = Date.now()
+      const cookie = client.cookie
+      const { granted } = idp.refreshes
+      const counted = await failures()
+      idpProxy[fault]()
+
+      // Until the access token must be renewed, nothing needs the IdP.
+      expect((await client.get('/api/me')).status).toBe(200)
+      expect((await client.post('/api/tickets', { title: `IdP ${fault}`, body: 'still working' })).status).toBe(201)
+      const stored = await redis.get(key)
+
+      await until(signedInAt + TTL * 1000 + 150)
+      const renewal = await client.fetch('/api/tickets', { signal: patience() })
+      expect(renewal.status).toBe(503)
+      expect((await renewal.json()).message).toBe('The sign-in service is unavailable. Try again in a moment.')
+      expect(renewal.headers.get('retry-after')).toBeTruthy()
+      // The gateway check says "unavailable", not "signed out".
+      expect((await fetch(`${app.url}/api/auth/validate`, { headers: { cookie }, signal: patience() })).status).toBe(503)
+      // Not signed out: the Redis entry, with its refresh token, is untouched.
+      expect(await redis.get(key)).toBe(stored)
+      expect(await redis.ttl(key)).toBeGreaterThan(0)
+      expect(client.cookie).toBe(cookie)
+      expect(await failures()).toBeGreaterThan(counted)
+      expect(app.output()).toContain('session renewal: the identity provider is unreachable')
+
+      idpProxy.restore()
+      const me = await client.get('/api/me')
+      expect(me.status).toBe(200)
+      expect(idp.refreshes.granted).toBe(granted + 1)
+      expect((await client.get('/api/tickets')).body.data.map((t: { title: string }) => t.title)).toContain(`IdP ${fault}`)
+      expect(client.cookie).toBe(cookie)
+    })
+
+    it(`answers a new sign-in with a page saying the sign-in service is not answering while it is ${fault === 'cut' ? 'refusing connections' : 'not answering'}, and signs in once it is back`, async () => {
+      idp.accounts.set(`newcomer-${fault}`, { email: `newcomer-${fault}@example.test`, name: 'Newcomer', groups: ['helpdesk-agents'] })
+      const client = new Client(app.url)
+      const asked = idp.authorizationRequests.length
+      idpProxy[fault]()
+
+      const start = await client.fetch('/auth/oidc/login?redirect=/tickets/new', { signal: patience() })
+      expect(start.status).toBe(503)
+      expect(start.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(start.headers.get('location')).toBeNull()
+      const page = await start.text()
+      expect(page).toContain('<h1>Sign-in is unavailable</h1>')
+      expect(page).toContain('The sign-in service is not answering right now. Try again in a minute.')
+      const retry = /<a href="([^"]+)">Try again<\/a>/.exec(page)![1]!.replaceAll('&#38;', '&')
+      expect(retry).toBe('/auth/oidc/login?retry=1&redirect=%2Ftickets%2Fnew')
+      // The app's own ways in end on the same page: /login, and a page that needs signing in.
+      for (const from of ['/login?redirect=/tickets/new', '/tickets/new']) {
+        const landed = await client.visit(from)
+        expect(landed.status).toBe(503)
+        expect(landed.body).toContain('The sign-in service is not answering right now.')
+      }
+      expect(idp.authorizationRequests.length).toBe(asked)
+
+      idpProxy.restore()
+      const login = await client.visit(retry)
+      expect(login.url.startsWith(idp.issuer)).toBe(true)
+      const action = /<form[^>]*action="([^"]+)"/.exec(login.body)![1]!
+      const done = await client.visit(new URL(action, login.url).toString(), { method: 'POST', body: new URLSearchParams({ prompt: 'login', login: `newcomer-${fault}`, password: 'any password' }) })
+      expect(done.url).toBe(`${app.url}/tickets/new`)
+      expect((await client.get('/api/me')).body.name).toBe('Newcomer')
+    })
+  }
+
+  it('lets the app start while the IdP is down (its discovery is not kept across restarts): local pages and /readyz answer, sessions wait for it', async () => {
+    const { client, key } = await signedIn(['helpdesk-agents'])
+    const signedInAt = Date.now()
+    const stored = await redis.get(key)
+    await app.kill()
+    idpProxy.cut()
+    app = await startApp({ ...env, PORT: String(ports[0]) })
+    // /readyz has no IdP check: signed-in work does not need it until a renewal.
+    expect(await (await fetch(`${app.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { db: 'ok', redis: 'ok', storage: 'ok' } })
+    expect((await new Client(app.url).visit('/signed-out')).body).toContain('You are signed out')
+
+    await until(signedInAt + TTL * 1000 + 150)
+    const renewal = await client.get('/api/me')
+    expect(renewal.status).toBe(503)
+    expect(renewal.body.message).toBe('The sign-in service is unavailable. Try again in a moment.')
+    expect(await redis.get(key)).toBe(stored)
+    const start = await new Client(app.url).visit('/login')
+    expect(start.status).toBe(503)
+    expect(start.body).toContain('The sign-in service is not answering right now.')
+
+    idpProxy.restore()
+    expect((await client.get('/api/me')).status).toBe(200)
+  }, 60_000) // an app start, like the hooks'
 })
 
 describe('start-up', () => {

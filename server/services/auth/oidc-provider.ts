@@ -1,8 +1,8 @@
-import { createError } from 'h3'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import type { JWTPayload } from 'jose'
 import { z } from 'zod'
 import { publicUrl, useConfig } from '#server/utils/config'
+import { DependencyUnavailable } from '#server/utils/dependencies'
 import { useLogger } from '#server/utils/logger'
 import { configureModuleProvider } from './oidc-adapter'
 
@@ -24,13 +24,23 @@ export interface IdentityProvider {
   verify: (token: string) => Promise<JWTPayload>
 }
 
+function discoveryUrl(): URL {
+  const issuer = useConfig().OIDC_ISSUER!
+  return new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`)
+}
+
+/** The discovery document, or an error once the IdP refuses, fails or has not answered within OIDC_TIMEOUT_MS. */
+async function fetchDiscovery(): Promise<unknown> {
+  const url = discoveryUrl()
+  const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(useConfig().OIDC_TIMEOUT_MS) })
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`)
+  return response.json()
+}
+
 async function discover(): Promise<IdentityProvider> {
   const config = useConfig()
   const issuer = config.OIDC_ISSUER!
-  const url = new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`)
-  const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) })
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`)
-  const discovery = discoverySchema.parse(await response.json())
+  const discovery = discoverySchema.parse(await fetchDiscovery())
   if (discovery.issuer !== issuer) throw new Error(`the issuer is ${discovery.issuer}, not OIDC_ISSUER=${issuer}`)
 
   const base = publicUrl(config)
@@ -43,7 +53,7 @@ async function discover(): Promise<IdentityProvider> {
     openIdConfiguration: discovery,
   })
 
-  const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri))
+  const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri), { timeoutDuration: config.OIDC_TIMEOUT_MS })
   return {
     discovery,
     clientId: config.OIDC_CLIENT_ID!,
@@ -60,7 +70,8 @@ let discovering: Promise<IdentityProvider> | undefined
 
 /**
  * The identity provider of OIDC_ISSUER, from its discovery document. Fetched on first use and
- * kept; a failure is not kept, so the app starts (and recovers) while the IdP is unreachable.
+ * kept in memory (not across restarts); a failure is not kept, so the app starts (and recovers)
+ * while the IdP is unreachable. Unreachable: DependencyUnavailable (503, counted).
  */
 export async function useIdentityProvider(): Promise<IdentityProvider> {
   discovering ??= discover()
@@ -70,6 +81,26 @@ export async function useIdentityProvider(): Promise<IdentityProvider> {
   catch (error) {
     discovering = undefined
     useLogger().error({ err: error }, `OIDC discovery failed: ${(error as Error).message}`)
-    throw createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: 'The sign-in service is unavailable. Try again in a moment.' })
+    throw new DependencyUnavailable('identity provider', { cause: error })
   }
+}
+
+let probing: Promise<void> | undefined
+
+/**
+ * Whether the IdP answers right now (its discovery document, within OIDC_TIMEOUT_MS). A sign-in
+ * asks before it sends the browser there: the kept discovery document says nothing about that.
+ * Starts at the same moment share one probe. Unreachable: DependencyUnavailable.
+ */
+export function probeIdentityProvider(): Promise<void> {
+  probing ??= fetchDiscovery().then(
+    () => {},
+    (error: unknown) => {
+      useLogger().warn({ err: error }, `sign-in: the identity provider is not answering (${discoveryUrl()}): ${(error as Error).message}`)
+      throw new DependencyUnavailable('identity provider', { cause: error })
+    },
+  ).finally(() => {
+    probing = undefined
+  })
+  return probing
 }

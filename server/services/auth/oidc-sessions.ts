@@ -1,9 +1,10 @@
 import type { H3Event } from 'h3'
-import { createError, deleteCookie, getCookie, getQuery, readBody, sendRedirect, setCookie } from 'h3'
+import { deleteCookie, getCookie, getQuery, readBody, sendRedirect, setCookie } from 'h3'
 import { decodeJwt } from 'jose'
 import type { JWTPayload } from 'jose'
 import { safeRedirect } from '#shared/utils/redirect'
 import { publicUrl, secureCookies, useConfig } from '#server/utils/config'
+import { DependencyUnavailable } from '#server/utils/dependencies'
 import { grantsFromGroups } from './groups'
 import { useLogger } from '#server/utils/logger'
 import { useIdentityProvider } from './oidc-provider'
@@ -64,7 +65,8 @@ async function provision(sessionId: string, record: SessionRecord, signIn: boole
 
 /**
  * Redeems the refresh token (rotated by Authentik: the old one is spent). Null when the IdP
- * refuses it — the session is over; a 503 when the IdP cannot be reached — it may come back.
+ * refuses it — the session is over; DependencyUnavailable (503) when the IdP cannot be reached,
+ * fails or does not answer within OIDC_TIMEOUT_MS — the session is kept and renews once it answers.
  */
 async function renewTokens(record: SessionRecord): Promise<SessionRecord | null> {
   if (!record.refreshToken) return null
@@ -80,15 +82,19 @@ async function renewTokens(record: SessionRecord): Promise<SessionRecord | null>
         'accept': 'application/json',
       },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: idp.clientId }),
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(useConfig().OIDC_TIMEOUT_MS),
     })
   }
   catch (error) {
-    useLogger().error({ err: error }, 'session renewal: the identity provider is unreachable')
-    throw createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: 'The sign-in service is unavailable. Try again in a moment.' })
+    // Refused, reset, or no answer within OIDC_TIMEOUT_MS: the session and its refresh token stay.
+    useLogger().error({ err: error }, `session renewal: the identity provider is unreachable: ${(error as Error).message}`)
+    throw new DependencyUnavailable('identity provider', { cause: error })
   }
   const body = await response.json().catch(() => ({})) as Record<string, unknown>
-  if (response.status >= 500) throw createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: 'The sign-in service is unavailable. Try again in a moment.' })
+  if (response.status >= 500) {
+    useLogger().error({ status: response.status }, `session renewal: the identity provider answered ${response.status}`)
+    throw new DependencyUnavailable('identity provider', { cause: new Error(`the token endpoint answered ${response.status}`) })
+  }
   if (!response.ok || typeof body.access_token !== 'string') {
     useLogger().info({ error: body.error }, 'session renewal refused by the identity provider')
     return null
@@ -183,6 +189,13 @@ export async function refuseForeignCallback(event: H3Event): Promise<void> {
   await audit(actorOf(event), { action: 'sign_in_failed', details: { via: 'oidc', reason: 'state mismatch' } })
   const to = readSignIn(event)?.to ?? '/'
   await sendRedirect(event, `/signed-out?redirect=${encodeURIComponent(to)}`, 302)
+}
+
+/** Where the sign-in of this request comes back to: the login's `redirect`, or the one its start remembered. */
+export function signInReturnPath(event: H3Event): string {
+  const asked = getQuery(event).redirect
+  if (asked !== undefined) return safeRedirect(asked, publicUrl(useConfig()))
+  return readSignIn(event)?.to ?? '/'
 }
 
 function readSignIn(event: H3Event): { to: string, at: number } | null {

@@ -11,10 +11,14 @@ import { redisStorageDriver } from '#server/utils/redis'
  */
 let redis: Redis | undefined
 let keyPrefix = 'helpdesk'
+// The renewal lock outlives the longest renewal (the token request and the signing keys, each up
+// to OIDC_TIMEOUT_MS, then the database), so no second replica spends the refresh token meanwhile.
+let lockMs = 15_000
 
 /** Mounts Redis under `oidc` at run time (nitro.storage is fixed at build time). */
 export function mountSessionStore(config: Config): void {
   keyPrefix = config.REDIS_KEY_PREFIX
+  lockMs = Math.max(15_000, 2 * config.OIDC_TIMEOUT_MS + config.DB_TIMEOUT_MS)
   if (!config.REDIS_URL) return
   const driver = redisStorageDriver({ url: config.REDIS_URL, base: `${keyPrefix}:oidc`, ttl: config.SESSION_MAX_AGE })
   useStorage().mount('oidc', driver)
@@ -30,8 +34,6 @@ export async function closeSessionStore(): Promise<void> {
   await redis?.quit().catch(() => {})
 }
 
-const LOCK_MS = 15_000
-const WAIT_MS = 20_000
 const running = new Map<string, Promise<unknown>>()
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const release = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`
@@ -53,9 +55,9 @@ export function singleFlight<T>(sessionId: string, work: () => Promise<T>): Prom
 async function underRedisLock<T>(client: Redis, sessionId: string, work: () => Promise<T>): Promise<T> {
   const key = `${keyPrefix}:oidc-lock:${sessionId}`
   const token = randomUUID()
-  const deadline = Date.now() + WAIT_MS
+  const deadline = Date.now() + lockMs + 5000
   while (Date.now() < deadline) {
-    if (await client.set(key, token, 'PX', LOCK_MS, 'NX')) {
+    if (await client.set(key, token, 'PX', lockMs, 'NX')) {
       try {
         return await work()
       }

@@ -8,9 +8,23 @@ export function useSession() {
   const requestFetch = useRequestFetch()
   const oidc = useRuntimeConfig().public.authMode === 'oidc'
 
+  /**
+   * Who is signed in. Only the server's "not signed in" (401/403) reads as signed out: when it
+   * cannot tell (a dependency is down, the network failed) the page shows that outage and keeps
+   * the session, instead of sending the person to sign in.
+   */
   async function load(force = false) {
     if (loaded.value && !force) return me.value
-    me.value = await requestFetch<Me>('/api/me').catch(() => null)
+    try {
+      me.value = await requestFetch<Me>('/api/me')
+    }
+    catch (e) {
+      const status = (e as { statusCode?: number }).statusCode
+      if (status !== 401 && status !== 403) {
+        throw createError({ statusCode: status && status >= 500 ? status : 503, statusMessage: 'Service Unavailable', message: errorMessage(e, 'Helpdesk cannot check your sign-in right now.'), fatal: true })
+      }
+      me.value = null
+    }
     loaded.value = true
     return me.value
   }

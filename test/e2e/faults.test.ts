@@ -52,6 +52,16 @@ describe('the browser during an outage', () => {
     expect(page.url()).toBe(signedInAt)
     await reopen(page)
     expect(new URL(page.url()).pathname).not.toBe('/login')
+
+    // Reloading during the outage shows the outage, not the sign-in page; "Try again" brings the page back.
+    proxy.cut()
+    await page.reload()
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toContain('cannot reach a service')
+    expect(page.url()).toBe(signedInAt)
+    proxy.restore()
+    await page.getByRole('link', { name: 'Try again' }).click()
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toContain('Queue')
+    expect(page.url()).toBe(signedInAt)
     await page.close()
   })
 })

@@ -1,7 +1,7 @@
 // Live updates (issue #12), measured in one run against the built app (production mode):
 //   a. delivery: 200 SSE subscribers of one ticket (`/api/live?ticket=N`), BENCH_LIVE_CHANGES
-//      public replies posted one at a time; per subscriber, the time from the reply's commit (heard
-//      through a NOTIFY trigger the bench adds to its database) to the event's arrival. Once with
+//      public replies posted one at a time; per subscriber, the time from the reply's commit (a
+//      deferred trigger the bench adds to its database stamps it) to the event's arrival. Once with
 //      the in-process bus, once through Redis pub/sub (REDIS_URL; skipped when Redis does not answer).
 //   b. 1,000 idle queue streams (`/api/live`): the app's RSS before and after, per connection.
 //   c. the ticket page's initial JavaScript against the first release (the commit before @nuxt/ui),
@@ -139,15 +139,16 @@ async function pass(mode) {
           list.push(e)
         },
       }))
-      // The commit, as this process sees it: a trigger of the benchmark's own (not the product's)
-      // notifies on every new comment, and PostgreSQL delivers a NOTIFY when its transaction commits.
+      // The commit's time: a deferred trigger of the benchmark's own (not the product's) runs as the
+      // reply's transaction commits and writes clock_timestamp() (this machine's clock) aside; the
+      // commit ends after it (WAL flush), so "commit → event" is, if anything, a little longer than it is.
       // (The API response is no reference: a reply is answered only after its events were published.)
       const owner = postgres(app.ownerDatabaseUrl, { max: 1, onnotice: () => {} })
-      const committed = new Map() // comment id → performance.now() of its commit
-      await owner.unsafe(`create or replace function bench_comment_committed() returns trigger language plpgsql as $$
-        begin perform pg_notify('bench_commit', new.id::text); return null; end $$;
-        create or replace trigger bench_comment_committed after insert on comments for each row execute function bench_comment_committed()`)
-      await owner.listen('bench_commit', id => committed.set(id, performance.now()))
+      await owner.unsafe(`create table bench_commits (comment_id text primary key, at double precision not null);
+        create function bench_comment_committed() returns trigger language plpgsql security definer set search_path = public as $$
+          begin insert into bench_commits values (new.id::text, extract(epoch from clock_timestamp()) * 1000); return null; end $$;
+        create constraint trigger bench_comment_committed after insert on comments deferrable initially deferred
+          for each row execute function bench_comment_committed()`)
       await sleep(500)
       const sample = { commit: [], publish: [], response: [], request: [] }
       const worst = []
@@ -161,16 +162,16 @@ async function pass(mode) {
         const got = arrivals.get(res.body.id) ?? []
         if (got.length < SUBSCRIBERS) throw new Error(`change ${i}: ${got.length} of ${SUBSCRIBERS} subscribers heard it within 5 s`)
         if (i < 0) continue // warm-up
-        const commit = committed.get(res.body.id)
-        if (commit === undefined) throw new Error(`change ${i}: no commit notification`)
+        const [row] = await owner`select at from bench_commits where comment_id = ${res.body.id}`
+        if (!row) throw new Error(`change ${i}: no commit time`)
         for (const e of got) {
-          sample.commit.push(e.at - commit)
+          sample.commit.push(e.wall - row.at)
           // The event id is its publish time in ms (this machine's clock, in either bus).
           sample.publish.push(e.wall - Number(e.id.split('-')[0]))
           sample.response.push(e.at - answered)
           sample.request.push(e.at - sent)
         }
-        worst.push(Math.max(...got.map(e => e.at)) - commit)
+        worst.push(Math.max(...got.map(e => e.wall)) - row.at)
         await sleep(50)
       }
       await owner.end()
@@ -249,7 +250,7 @@ for (const p of passes) {
     line('publish (event id, ms) → event', d.publish)
     line('request sent → event', d.request)
     line('API response → event (negative: before the response)', d.response)
-    console.log(`     ${d.beforeResponse} of ${d.samples} events arrived before the reply's API response (it answers after publishing)`)
+    console.log(`     ${d.beforeResponse} of ${d.samples} events arrived before the reply's API response (a reply answers only after publishing its events)`)
     budget(`delivery p95 (commit → event), ${bus}`, d.commit.p95, 100, 'ms')
   }
   if (p.idle) {

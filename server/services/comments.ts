@@ -5,6 +5,7 @@ import type { Comment, CommentCreate, NewerEntry, TicketEvent, TicketStatus } fr
 import { renderMarkdown } from '../../shared/utils/markdown'
 import type { Database } from '../db/client'
 import { comments, ticketEvents, tickets, users } from '../db/schema'
+import type { TicketRow } from '../db/schema'
 import { cursorNumber, pageOf } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
 import { announceComment, announceTicketChange } from './live/events'
@@ -85,7 +86,7 @@ export async function addComment(principal: Principal, id: string, input: Commen
     throw createError({ statusCode: 403, statusMessage: 'Forbidden', message: 'Only agents can add internal notes.' })
   }
   let statusChange: Parameters<typeof announceTicketChange> | undefined
-  const result = await asPrincipal(principal, async (tx): Promise<{ comment: Comment, ticketId: string } | ReplyConflict> => {
+  const result = await asPrincipal(principal, async (tx): Promise<{ comment: Comment, ticket: TicketRow } | ReplyConflict> => {
     const ticket = await lockVisibleTicket(tx, principal, id)
     if (input.seenUpTo && !input.confirm) {
       const newer = await newerThan(tx, principal, ticket.id, new Date(input.seenUpTo))
@@ -113,10 +114,12 @@ export async function addComment(principal: Principal, id: string, input: Commen
     if (Object.keys(changes).length) await tx.update(tickets).set(changes).where(eq(tickets.id, ticket.id))
     await notifyTicketChange(tx, principal, ticket, { type: 'comment', commentId: comment!.id, internal: !!input.internal, body: input.body })
     const [row] = await tx.select(commentColumns).from(comments).innerJoin(users, eq(users.id, comments.authorId)).where(eq(comments.id, comment!.id))
-    return { comment: toComment(row!), ticketId: ticket.id }
+    return { comment: toComment(row!), ticket }
   })
   if ('newer' in result) return result
-  await announceComment(statusChange?.[0] ?? result.ticketId, result.comment, principal.userId)
+  // The ticket as locked for the reply (a reply changes none of the facts that decide who hears it),
+  // so the event needs no query of its own after the commit.
+  await announceComment(result.ticket, result.comment, principal.userId)
   if (statusChange) await announceTicketChange(...statusChange)
   return result.comment
 }

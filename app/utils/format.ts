@@ -25,15 +25,3 @@ export function errorMessage(error: unknown, fallback = 'Something went wrong. P
   const data = (error as { data?: { message?: string } } | null)?.data
   return data?.message || fallback
 }
-
-const sizeUnits = ['bytes', 'KB', 'MB', 'GB']
-/** "2.4 MB"; decimal units, as file managers show them. */
-export function formatBytes(bytes: number): string {
-  let value = bytes
-  let unit = 0
-  while (value >= 1000 && unit < sizeUnits.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return unit === 0 ? `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}` : `${value.toFixed(value < 10 ? 1 : 0)} ${sizeUnits[unit]}`
-}

@@ -65,8 +65,8 @@ describe('with a relay and no Redis', () => {
     await smtp.waitFor(4)
     const mail = smtp.to(requester.user.email).at(-1)!
     expect(mail.parsed.text).toContain('See the attached notes.')
-    expect(mail.parsed.text).toContain('- notes.txt (8 B)')
-    expect(mail.parsed.html).toContain('<li>notes.txt (8 B)</li>')
+    expect(mail.parsed.text).toContain('- notes.txt (8 bytes)')
+    expect(mail.parsed.html).toContain('<li>notes.txt (8 bytes)</li>')
     const outbox = await admin.get('/api/admin/mail/outbox?state=sent')
     const sent = outbox.body.data.find((m: { to: string, subject: string, kind: string }) => m.to === requester.user.email && m.kind === 'reply')
     // The outbox keeps the message as it was sent.

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { H3Event } from 'h3'
 import { setResponseHeaders, setResponseStatus } from 'h3'
-
-const escapeHtml = (value: string) => value.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
+import { escapeHtml } from '#server/utils/html'
 
 /**
  * What a browser gets when it starts a sign-in (or comes back from one) while the identity

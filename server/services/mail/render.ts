@@ -1,15 +1,9 @@
 import type { MailContent } from '#shared/types/mail'
+import { formatBytes } from '#shared/utils/bytes'
+import { escapeHtml } from '#server/utils/html'
 
 /** Marks where a reply by mail should end; the inbound side cuts everything below it. */
 export const replyAboveLine = '##- Please type your reply above this line -##'
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\'': '&#39;' })[c]!)
-
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
-}
 
 /** A quoted text as HTML paragraphs: escaped, line breaks kept. */
 function paragraphs(text: string, style: string): string {
@@ -37,8 +31,8 @@ export function renderMail(content: MailContent): { text: string, html: string }
     html.push(`<div style="border-left:3px solid #cbd5e1;padding:4px 0 4px 12px;margin:0 0 16px"><p style="margin:0 0 8px;font-weight:600">${escapeHtml(content.quote.author)}</p>${paragraphs(content.quote.text, 'margin:0 0 8px')}</div>`)
   }
   if (content.files?.length) {
-    text.push('Attachments:', ...content.files.map(f => `- ${f.name} (${formatSize(f.size)})`), '')
-    html.push(`<p style="margin:0 0 4px;font-weight:600">Attachments</p><ul style="margin:0 0 16px;padding-left:20px">${content.files.map(f => `<li>${escapeHtml(f.name)} (${formatSize(f.size)})</li>`).join('')}</ul>`)
+    text.push('Attachments:', ...content.files.map(f => `- ${f.name} (${formatBytes(f.size)})`), '')
+    html.push(`<p style="margin:0 0 4px;font-weight:600">Attachments</p><ul style="margin:0 0 16px;padding-left:20px">${content.files.map(f => `<li>${escapeHtml(f.name)} (${formatBytes(f.size)})</li>`).join('')}</ul>`)
   }
   for (const line of content.lines ?? []) {
     text.push(line, '')

@@ -100,11 +100,6 @@ export const historyShownToRequesters: Record<TicketEventType, boolean> = {
   tags: false,
 }
 
-/** Whether a caller sees this history entry (also for live events). */
-export function canSeeEvent(viewer: Pick<Viewer, 'roles'>, type: string): boolean {
-  return canSeeInternalNotes(viewer) || historyShownToRequesters[type as TicketEventType] === true
-}
-
 /** The history condition for a caller: staff see every entry, requesters the types decided above. */
 export function eventVisibility(viewer: Pick<Viewer, 'roles'>): SQL | undefined {
   if (canSeeInternalNotes(viewer)) return undefined

@@ -140,8 +140,9 @@ describe('drafts', () => {
 
 describe('the queue', () => {
   it('shows live changes in a bar, works with the keyboard, changes selected tickets at once, and fits a phone', async () => {
-    const { alma, requester, ticket } = await team()
+    const { admin, alma, requester, ticket } = await team()
     const other = (await requester.post('/api/tickets', { title: 'Second ticket', body: 'x' })).body
+    expect((await admin.post('/api/macros', { name: 'Toner on its way', body: 'Hello {{requester.name}}, about #{{ticket.number}}: new toner is on its way.' })).status).toBe(201)
     const a = await pageOf(running.browser, alma)
     const following = a.page.waitForResponse(res => res.url().includes('/api/live'))
     await open(a.page, `${running.app.url}/`)
@@ -173,6 +174,16 @@ describe('the queue', () => {
     await expect.poll(async () => (await alma.get(`/api/tickets/${other.id}`)).body.status).toBe('pending')
     const history = (await alma.get(`/api/tickets/${ticket.id}/events`)).body.data.map((e: { type: string, to: unknown }) => `${e.type}:${e.to}`)
     expect(history).toContain('status:pending')
+
+    // Ctrl+K goes to a ticket by its number; a canned reply, found by searching, fills the reply box.
+    await a.page.keyboard.press('Control+k')
+    await a.page.getByPlaceholder('Go to… or type a ticket number').fill(`#${other.number}`)
+    await a.page.getByRole('option', { name: `Open ticket #${other.number}` }).click()
+    await a.page.waitForURL(`${running.app.url}/tickets/${other.number}`)
+    await a.page.getByRole('button', { name: 'Canned reply' }).click()
+    await a.page.getByPlaceholder('Search canned replies…').fill('toner')
+    await a.page.getByRole('option', { name: /Toner on its way/ }).click()
+    await expect.poll(() => a.page.getByLabel('Reply').inputValue()).toContain(`Hello Rita Requester, about #${other.number}: new toner is on its way.`)
 
     // On a phone, a ticket's controls come before its thread.
     await a.page.setViewportSize({ width: 390, height: 844 })

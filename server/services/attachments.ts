@@ -16,7 +16,7 @@ import { useLogger } from '../utils/logger'
 import { receiveFile } from '../utils/multipart'
 import type { Principal } from '../utils/principal'
 import type { Storage } from '../utils/storage'
-import { UploadTooLarge } from '../utils/storage'
+import { StoredFileMissing, UploadTooLarge } from '../utils/storage'
 import { acceptSignedUpload } from '../utils/storage/local'
 import { announceAttachment } from './live/events'
 import { useStorage } from './storage-settings'
@@ -238,7 +238,11 @@ export function sharedAttachments(tx: Database, ticketId: string, attId?: string
 /** A download of a file found by `sharedAttachments`, like any other download. */
 export async function openFile(row: { key: string, filename: string, contentType: string }) {
   const storage = await useStorage()
-  const download = await storage.download(row.key, { expiresIn: useConfig().DOWNLOAD_URL_TTL })
+  const download = await storage.download(row.key, { expiresIn: useConfig().DOWNLOAD_URL_TTL }).catch((error: unknown) => {
+    if (!(error instanceof StoredFileMissing)) throw error
+    useLogger().error({ key: row.key, backend: storage.backend }, 'an attachment is listed but its file is not in storage')
+    throw notFound(`“${row.filename}” is no longer in storage. An administrator can restore it from a backup.`)
+  })
   return { ...download, contentDisposition: contentDisposition(row.filename), contentType: row.contentType }
 }
 

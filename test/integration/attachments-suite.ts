@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../fixtures/app'
 import { startApp } from '../fixtures/app'
@@ -26,6 +26,17 @@ class Store {
     return entries.some(e => e.isFile() && join(e.parentPath, e.name).includes(fragment))
   }
 
+  /** Removes an attachment's bytes behind the app's back, as a careless operator or a partial restore might. */
+  async lose(ticketId: string, attId: string) {
+    const key = `tickets/${ticketId}/${attId}`
+    if (!this.s3) return rm(join(this.app.dataDir, 'uploads', key))
+    await this.client().send(new DeleteObjectCommand({ Bucket: this.s3.bucket, Key: key }))
+  }
+
+  private client() {
+    return new S3Client({ endpoint: this.s3!.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY } })
+  }
+
   /** Puts bytes straight into the store at the attachment's key, as a misbehaving client might. */
   async plant(ticketId: string, attId: string, bytes: Buffer) {
     const key = `tickets/${ticketId}/${attId}`
@@ -33,8 +44,7 @@ class Store {
       await mkdir(join(this.app.dataDir, 'uploads', 'tickets', ticketId), { recursive: true })
       return writeFile(join(this.app.dataDir, 'uploads', key), bytes)
     }
-    const client = new S3Client({ endpoint: this.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY } })
-    await client.send(new PutObjectCommand({ Bucket: this.s3.bucket, Key: key, Body: bytes }))
+    await this.client().send(new PutObjectCommand({ Bucket: this.s3.bucket, Key: key, Body: bytes }))
   }
 }
 
@@ -275,6 +285,16 @@ export function attachmentSuite(backend: Backend) {
       expect((await alice.fetch(`/api/tickets/${ticket.id}/attachments/${mine.id}`)).status).toBe(404)
       expect(await store.holds(mine.id)).toBe(false)
       expect(await store.holds(other.id)).toBe(false)
+    })
+
+    it('answers 404 in words, not a server error, for a listed file whose bytes are gone from storage', async () => {
+      const ticket = await openTicket()
+      const file = await uploadThroughPresign(app, alice, ticket.id, Buffer.from('soon gone'), { filename: 'gone.txt', contentType: 'text/plain' })
+      await store.lose(ticket.id, file.id)
+      const res = await agent.fetch(`/api/tickets/${ticket.id}/attachments/${file.id}`, { redirect: 'manual' })
+      expect(res.status).toBe(404)
+      expect((await res.json()).message).toBe('“gone.txt” is no longer in storage. An administrator can restore it from a backup.')
+      expect(app.output()).toContain('an attachment is listed but its file is not in storage')
     })
 
     it('limits uploads per user per minute with 429 and Retry-After', async () => {

@@ -18,7 +18,8 @@ export interface Storage {
   remove(key: string): Promise<void>
   /**
    * How to hand the file to the browser: a short-lived URL to redirect to (the store answers with the
-   * type and disposition saved with the object), or a stream.
+   * type and disposition saved with the object), or a stream. Throws `StoredFileMissing` when the
+   * store has no such object.
    */
   download(key: string, file: { expiresIn: number }): Promise<{ redirect: string } | { stream: Readable, size: number }>
   /** Writes, reads and removes a probe object; throws a short human message when that fails. */
@@ -32,6 +33,13 @@ export interface Storage {
 export class UploadTooLarge extends Error {
   constructor() {
     super('The file is larger than allowed.')
+  }
+}
+
+/** The database lists a file the store no longer holds (removed behind the app's back, a restore without the bucket). */
+export class StoredFileMissing extends Error {
+  constructor(readonly key: string) {
+    super(`stored file missing: ${key}`)
   }
 }
 

@@ -7,7 +7,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { sign, verifySigned } from '../settings-key'
 import type { Storage } from './index'
-import { probeKey, UploadTooLarge } from './index'
+import { probeKey, StoredFileMissing, UploadTooLarge } from './index'
 
 /** Counts bytes on their way through and fails past the limit, so an oversized body is never kept. */
 export function byteLimit(maxBytes: number): Transform & { bytes: number } {
@@ -71,7 +71,7 @@ export function createLocalStorage(root: string): Storage {
 
     async download(key) {
       const info = await this.stat(key)
-      if (!info) throw new Error(`stored file missing: ${key}`)
+      if (!info) throw new StoredFileMissing(key)
       return { stream: createReadStream(pathOf(key)), size: info.size }
     },
 

@@ -6,7 +6,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { useConfig } from '../config'
 import { DependencyUnavailable } from '../dependencies'
 import type { S3Settings, Storage } from './index'
-import { probeKey, UploadTooLarge } from './index'
+import { probeKey, StoredFileMissing, UploadTooLarge } from './index'
 
 // Streams of unknown length (direct uploads) go up in parts of this size, so memory stays bounded.
 const partSize = 8 * 1024 * 1024
@@ -116,7 +116,7 @@ export function createS3Storage(settings: S3Settings): Storage {
     async download(key, file) {
       // Asks the store first: while it is down the download answers 503 here, not an error page of the store.
       await guarded(client.send(new HeadObjectCommand({ Bucket, Key: key }), timeout())).catch((error: unknown) => {
-        if (!isNotFound(error)) throw error
+        throw isNotFound(error) ? new StoredFileMissing(key) : error
       })
       return { redirect: await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: key }), { expiresIn: file.expiresIn }) }
     },

@@ -129,7 +129,16 @@ async function connect(): Promise<Connection> {
       ...options,
       max: config.DATABASE_POOL_SIZE,
       // The server stops what runs too long itself, and drops a transaction its client abandoned.
-      connection: { statement_timeout: config.DB_TIMEOUT_MS, idle_in_transaction_session_timeout: 2 * config.DB_TIMEOUT_MS },
+      // No JIT and no parallel workers for the app's short statements: at a million tickets the
+      // queue's capped count looks costly to the planner (row-level security hides its
+      // selectivity), and compiling it (~60 ms) or starting workers (~50 ms) took longer than
+      // running it (bench/tickets.mjs, docs/search.md).
+      connection: {
+        statement_timeout: config.DB_TIMEOUT_MS,
+        idle_in_transaction_session_timeout: 2 * config.DB_TIMEOUT_MS,
+        jit: 'off',
+        max_parallel_workers_per_gather: 0,
+      },
     })
     dbPoolMax.set(config.DATABASE_POOL_SIZE)
     const db = drizzle(guarded(client, config.DB_TIMEOUT_MS), { schema })

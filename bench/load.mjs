@@ -9,16 +9,16 @@
 //   SLO_ERROR_RATE  largest share of failed requests (default 0: none may fail)
 // The gateway's per-IP API limit (20 r/s) is raised for this run only: all load comes from one
 // address here, where in production it comes from many people.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:https'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import postgres from 'postgres'
+import { createJiti } from 'jiti'
 
 const DURATION = Number(process.env.LOAD_DURATION ?? 60)
 const RATE = Number(process.env.LOAD_RATE ?? 200)
@@ -26,22 +26,16 @@ const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 20)
 const REPORT = resolve(process.env.LOAD_REPORT ?? 'load-report.json')
 const SLO_P95_MS = Number(process.env.SLO_P95_MS ?? 500)
 const SLO_ERROR_RATE = Number(process.env.SLO_ERROR_RATE ?? 0)
-const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-const nginxPath = process.env.NGINX_PATH ?? '/usr/sbin/nginx'
 
 if (!existsSync('.output/server/index.mjs') || process.env.BENCH_BUILD) {
   const { status } = spawnSync('nuxt', ['build'], { stdio: 'inherit', env: { ...process.env, NUXT_TELEMETRY_DISABLED: '1' } })
   if (status !== 0) process.exit(status ?? 1)
 }
-
-const freePort = () => new Promise((res, rej) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address()
-    server.close(() => res(port))
-  }).on('error', rej)
-})
-const sleep = ms => new Promise(r => setTimeout(r, ms))
+const here = p => fileURLToPath(new URL(p, import.meta.url))
+const jiti = createJiti(import.meta.url, { alias: { '#server': here('../server'), '#shared': here('../shared') } })
+const { ADMIN_EMAIL, ADMIN_PASSWORD, createTestDatabase, freePort, startApp } = await jiti.import('../test/fixtures/app.ts')
+const { startGateway } = await jiti.import('../test/fixtures/nginx.ts')
 const cleanups = []
 
 async function cleanup() {
@@ -49,62 +43,26 @@ async function cleanup() {
 }
 
 try {
-  // --- database: an owner that migrates and an app role bound by row-level security ----------
-  const name = `helpdesk_load_${randomBytes(4).toString('hex')}`
-  const server = postgres(adminUrl, { max: 1, onnotice: () => {} })
-  await server.unsafe(`create database ${name}`)
-  await server.unsafe(`create role ${name}_app login`)
-  cleanups.push(async () => {
-    await server.unsafe(`drop database if exists ${name} with (force)`)
-    await server.unsafe(`drop role if exists ${name}_app`)
-    await server.end()
-  })
-  const ownerUrl = new URL(adminUrl)
-  ownerUrl.pathname = `/${name}`
-  const appUrl = new URL(ownerUrl)
-  appUrl.username = `${name}_app`
-
-  // --- nginx in front of two replicas -----------------------------------------------------------
-  const dir = await mkdtemp(join(tmpdir(), 'helpdesk-load-'))
-  cleanups.push(() => rm(dir, { recursive: true, force: true }))
-  await mkdir(join(dir, 'logs'))
+  // --- the test fixtures: a database with an owner and an app role bound by row-level security,
+  // the shipped nginx gateway in front of two production replicas sharing Redis and storage ----
+  const database = await createTestDatabase()
+  cleanups.push(() => database.drop())
   const ports = [await freePort(), await freePort()]
-  const [httpsPort, httpPort] = [await freePort(), await freePort()]
-  const ssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { encoding: 'utf8' })
-  if (ssl.status !== 0) throw new Error(`openssl failed: ${ssl.stderr}`)
-  const values = { SERVER_NAME: '127.0.0.1', HTTPS_PORT: `127.0.0.1:${httpsPort}`, HTTP_PORT: `127.0.0.1:${httpPort}`, TLS_CERTIFICATE: join(dir, 'tls.crt'), TLS_CERTIFICATE_KEY: join(dir, 'tls.key') }
-  const site = (await readFile('deploy/nginx/helpdesk.conf.template', 'utf8'))
-    .replace(/^(.*)\$\{HELPDESK_UPSTREAM\}(.*)$/m, (_, before, after) => ports.map(p => `${before}127.0.0.1:${p}${after}`).join('\n'))
-    .replace(/\$\{(\w+)\}/g, (whole, key) => values[key] ?? whole)
-    .replace('zone=helpdesk_api:10m rate=20r/s', 'zone=helpdesk_api:10m rate=100000r/s')
-    .replace('access_log /dev/stdout helpdesk', `access_log ${join(dir, 'logs/access.log')} helpdesk`)
-  await writeFile(join(dir, 'helpdesk.conf'), site)
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(t => `${t}_temp_path ${join(dir, t)};`).join('\n  ')
-  await writeFile(join(dir, 'nginx.conf'), `daemon off;\nworker_processes 1;\nerror_log ${join(dir, 'logs/error.log')} warn;\npid ${join(dir, 'nginx.pid')};\nevents { worker_connections 1024; }\nhttp {\n  ${temp}\n  include ${join(dir, 'helpdesk.conf')};\n}\n`)
-  const nginx = spawn(nginxPath, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'inherit' })
-  cleanups.push(async () => {
-    nginx.kill('SIGQUIT')
-    await new Promise(r => nginx.once('exit', r))
-  })
-  const base = `https://127.0.0.1:${httpsPort}`
-  const ca = await readFile(join(dir, 'tls.crt'), 'utf8')
-
-  const adminPassword = randomBytes(12).toString('hex')
+  const gateway = await startGateway(ports.map(p => `127.0.0.1:${p}`), { apiRate: '100000r/s' })
+  cleanups.push(() => gateway.stop())
+  const base = gateway.httpsUrl
+  const ca = gateway.certificate
+  const dataDir = await mkdtemp(join(tmpdir(), 'helpdesk-load-'))
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
   const shared = {
-    PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'),
-    DATABASE_URL: appUrl.toString(), DATABASE_MIGRATION_URL: ownerUrl.toString(), PUBLIC_URL: base, TRUSTED_PROXIES: '127.0.0.1',
-    REDIS_URL: redisUrl, REDIS_KEY_PREFIX: name, REPLICAS: '2',
-    AUTH_LOCAL_SECRET: randomBytes(32).toString('hex'), SETTINGS_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    ADMIN_EMAIL: 'admin@load.test', ADMIN_PASSWORD: adminPassword, LOG_LEVEL: 'warn',
+    NODE_ENV: 'production', DATA_DIR: dataDir, DATABASE_URL: database.url, DATABASE_MIGRATION_URL: database.migrationUrl,
+    PUBLIC_URL: base, TRUSTED_PROXIES: '127.0.0.1', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `load-${randomBytes(4).toString('hex')}`, REPLICAS: '2',
     // One signed-in person sends all of the load here: per-user limits would only measure themselves.
     RATE_LIMIT_TICKETS: '1000000/1m', RATE_LIMIT_ATTACHMENTS: '1000000/1m', MAX_ATTACHMENTS_PER_TICKET: '100000',
   }
-  const replicas = ports.map(port => spawn(process.execPath, ['.output/server/index.mjs'], { env: { ...shared, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] }))
-  cleanups.push(...replicas.map(child => async () => {
-    child.kill('SIGTERM')
-    await new Promise(r => child.exitCode !== null ? r() : child.once('exit', r))
-  }))
+  // Started together: one migrates under the advisory lock, the other waits for it.
+  const replicas = await Promise.all(ports.map(port => startApp({ ...shared, PORT: String(port) })))
+  cleanups.push(...replicas.map(replica => () => replica.stop()))
 
   const call = (method, path, { cookie = '', body, type = 'application/json' } = {}) => new Promise((res, rej) => {
     const req = request(`${base}${path}`, { method, ca, headers: { cookie, ...(body === undefined ? {} : { 'content-type': type, 'origin': base }) } }, (response) => {
@@ -117,14 +75,8 @@ try {
     req.on('error', rej)
     req.end(body)
   })
-  for (let i = 0; i < 300; i++) {
-    const ready = await Promise.all(ports.map(p => fetch(`http://127.0.0.1:${p}/readyz`).then(r => r.ok, () => false)))
-    if (ready.every(Boolean)) break
-    await sleep(200)
-  }
-
   // --- data: a queue of tickets with replies to read, search and answer ----------------------
-  const signIn = await call('POST', '/api/auth/login', { body: JSON.stringify({ email: 'admin@load.test', password: adminPassword }) })
+  const signIn = await call('POST', '/api/auth/login', { body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }) })
   if (signIn.status !== 200) throw new Error(`sign-in failed: ${signIn.status} ${signIn.body}`)
   const cookie = signIn.cookie
   const words = ['printer', 'vpn', 'invoice', 'laptop', 'password', 'email', 'screen', 'network', 'license', 'backup']

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 import Redis from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../fixtures/app'
 import { createTestDatabase, freePort, startApp } from '../fixtures/app'
 import { Client } from '../fixtures/client'
@@ -293,9 +293,10 @@ describe('the identity provider down', () => {
   beforeAll(() => {
     idp.accessTokenTtl = TTL
   })
+  // A failed test leaves the IdP reachable for the next one.
+  afterEach(() => idpProxy.restore())
   afterAll(() => {
     idp.accessTokenTtl = ACCESS_TOKEN_TTL
-    idpProxy.restore()
   })
   const patience = () => AbortSignal.timeout(OIDC_TIMEOUT_MS + 5000)
   const until = (at: number) => new Promise(r => setTimeout(r, Math.max(0, at - Date.now())))
@@ -354,7 +355,7 @@ describe('the identity provider down', () => {
       const page = await start.text()
       expect(page).toContain('<h1>Sign-in is unavailable</h1>')
       expect(page).toContain('The sign-in service is not answering right now. Try again in a minute.')
-      const retry = /<a href="([^"]+)">Try again<\/a>/.exec(page)![1]!.replaceAll('&#38;', '&')
+      const retry = /<a href="([^"]+)">Try again<\/a>/.exec(page)![1]!.replaceAll('&amp;', '&')
       expect(retry).toBe('/auth/oidc/login?retry=1&redirect=%2Ftickets%2Fnew')
       // The app's own ways in end on the same page: /login, and a page that needs signing in.
       for (const from of ['/login?redirect=/tickets/new', '/tickets/new']) {

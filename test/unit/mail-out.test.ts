@@ -88,7 +88,7 @@ describe('the mail template', () => {
     expect(html).toContain('href="https://help.example.com/tickets/1?a=&quot;b&quot;"')
     expect(text.startsWith(render.replyAboveLine)).toBe(true)
     expect(text).toContain('  Line <b>two</b>')
-    expect(text).toContain('- <img src=x onerror=alert(1)>.pdf (2 KB)')
+    expect(text).toContain('- <img src=x onerror=alert(1)>.pdf (2.0 KB)')
     expect(text).toContain('Open: https://help.example.com/tickets/1?a="b"')
   })
 })

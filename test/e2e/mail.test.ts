@@ -135,6 +135,8 @@ describe('email in the browser', () => {
     await sentReply.getByRole('button', { name: `[#${ticket.number}] VPN drops every hour` }).click()
     await expect.poll(() => adminPage.getByTestId('mail-text').textContent()).toContain('Please update the VPN client to 5.2.')
     await adminPage.keyboard.press('Escape')
+    // axe below must not catch the dialog half faded out.
+    await expect.poll(() => adminPage.getByRole('dialog').count()).toBe(0)
     await expect.poll(() => adminPage.getByTestId('inbound-log').textContent(), { timeout: 30_000 }).toContain(requester.email)
     expect(await adminPage.getByTestId('inbound-log').textContent()).toContain(`#${ticket.number}`)
     expect(await axeViolations(adminPage)).toEqual([])

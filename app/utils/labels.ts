@@ -1,4 +1,4 @@
-import type { TicketPriority, TicketStatus } from '#shared/types/ticket'
+import type { TicketPriority, TicketStatus } from '#shared/utils/tickets'
 
 export const statusStyles: Record<TicketStatus, string> = {
   new: 'bg-sky-50 text-sky-700 ring-sky-600/20',

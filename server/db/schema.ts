@@ -4,7 +4,7 @@ import {
   bigint, boolean, customType, index, integer, jsonb, pgEnum, pgPolicy, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core'
 import type { MailContent } from '../../shared/types/mail'
-import { ticketPriorities, ticketStatuses } from '../../shared/types/ticket'
+import { ticketPriorities, ticketStatuses } from '../../shared/utils/tickets'
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' })

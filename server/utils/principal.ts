@@ -1,6 +1,7 @@
 import type { H3Event } from 'h3'
 import { createError } from 'h3'
-import type { ApiScope, Role } from '#shared/types/user'
+import type { ApiScope } from '#shared/types/user'
+import type { Role } from '#shared/utils/roles'
 import { hasRole } from '#shared/utils/roles'
 import { clientIp } from './client-ip'
 

@@ -1,4 +1,4 @@
-import type { TicketPriority, TicketStatus } from './ticket'
+import type { TicketPriority, TicketStatus } from '../utils/tickets'
 
 /** `GET /api/admin/overview`: figures within what the caller may see. */
 export interface Overview {

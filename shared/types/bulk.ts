@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Ticket } from './ticket'
-import { ticketPriorities, ticketStatuses } from './ticket'
+import { ticketPriorities, ticketStatuses } from '../utils/tickets'
 
 const tag = z.string().trim().toLowerCase().min(1).max(40).regex(/^[\p{L}\p{N}_.-]+$/u, 'letters, digits, _ . - only')
 

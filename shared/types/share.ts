@@ -1,4 +1,4 @@
-import type { TicketStatus } from './ticket'
+import type { TicketStatus } from '../utils/tickets'
 
 /** `GET /api/tickets/:id/share`: an active share link (the token itself is shown once, at creation). */
 export interface ShareLink { id: string, expiresAt: string, createdAt: string, createdBy: { id: string, name: string } }

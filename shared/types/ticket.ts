@@ -1,13 +1,8 @@
 import { z } from 'zod'
 import { requesterRefSchema } from './user'
 
-export const ticketStatuses = ['new', 'open', 'pending', 'resolved', 'closed'] as const
-export const ticketPriorities = ['low', 'normal', 'high', 'urgent'] as const
-export type TicketStatus = (typeof ticketStatuses)[number]
-export type TicketPriority = (typeof ticketPriorities)[number]
-
-/** The statuses a requester may move their own ticket to. */
-export const requesterStatuses: readonly TicketStatus[] = ['open', 'resolved', 'closed']
+import type { TicketEventType, TicketPriority, TicketStatus } from '../utils/tickets'
+import { ticketPriorities, ticketStatuses } from '../utils/tickets'
 
 const text = (max: number) => z.string({ error: i => (i.input === undefined ? 'is required' : 'must be text') }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`)
 const tag = z.string().trim().toLowerCase().min(1, 'is empty').max(40, 'must be at most 40 characters').regex(/^[\p{L}\p{N}_.-]+$/u, 'may only contain letters, digits, _ . and -')
@@ -71,10 +66,6 @@ export interface Comment {
   createdAt: string
 }
 
-/** Kinds of history entries; what requesters see of each is decided in server/services/visibility.ts. */
-export const ticketEventTypes = ['created', 'status', 'priority', 'assignee', 'title', 'tags'] as const
-export type TicketEventType = (typeof ticketEventTypes)[number]
-
 export interface TicketEvent {
   id: string
   type: TicketEventType
@@ -85,13 +76,6 @@ export interface TicketEvent {
 }
 
 export interface Page<T> { data: T[], meta: { nextCursor: string | null, limit: number } }
-
-/** Orders of the ticket list; `relevance` (the default with `q`) puts number and title hits first. */
-export const ticketSorts = ['updated', 'created', 'priority', 'number', 'relevance'] as const
-export type TicketSort = (typeof ticketSorts)[number]
-
-/** Counts are exact up to this many matches; above it `meta.total` is this and `totalCapped` is true. */
-export const TICKET_TOTAL_CAP = 10_000
 
 /** A ticket in a list: `unread` when someone else changed it since the caller last opened it. */
 export interface TicketListItem extends Ticket { unread: boolean }

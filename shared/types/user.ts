@@ -1,15 +1,6 @@
 import { z } from 'zod'
+import { roleChoices, visibilityFlags } from '../utils/roles'
 import { orgSlugSchema } from './org'
-
-/** Staff roles, strongest first. A user with none of them is a requester. */
-export const staffRoles = ['admin', 'manager', 'agent'] as const
-export type StaffRole = (typeof staffRoles)[number]
-export type Role = StaffRole | 'requester'
-/** Flags that narrow or widen what a role sees (see the design's visibility table). */
-export const visibilityFlags = ['visibility-org', 'visibility-assigned'] as const
-export type VisibilityFlag = (typeof visibilityFlags)[number]
-
-export const roleChoices = ['requester', ...staffRoles] as const
 
 const orgSlug = orgSlugSchema
 const email = z.email({ error: i => (i.input === undefined || i.input === '' ? 'is required' : 'must be an email address such as name@example.com') }).trim().toLowerCase()

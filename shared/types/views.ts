@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ticketPriorities, ticketSorts, ticketStatuses } from './ticket'
+import { ticketPriorities, ticketSorts, ticketStatuses } from '../utils/tickets'
 
 const commaOf = (values: readonly string[], label: string) =>
   z.string().trim().max(200).refine(v => v.split(',').every(s => values.includes(s.trim())), `must be ${label}`)

@@ -1,5 +1,12 @@
-import type { Role } from '../types/user'
-import { staffRoles } from '../types/user'
+/** Staff roles, strongest first. A user with none of them is a requester. */
+export const staffRoles = ['admin', 'manager', 'agent'] as const
+export type StaffRole = (typeof staffRoles)[number]
+export type Role = StaffRole | 'requester'
+/** Flags that narrow or widen what a role sees (see the design's visibility table). */
+export const visibilityFlags = ['visibility-org', 'visibility-assigned'] as const
+export type VisibilityFlag = (typeof visibilityFlags)[number]
+
+export const roleChoices = ['requester', ...staffRoles] as const
 
 const rank: Record<Role, number> = { requester: 0, agent: 1, manager: 2, admin: 3 }
 

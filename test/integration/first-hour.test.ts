@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ticketEventTypes } from '#shared/types/ticket'
+import { ticketEventTypes } from '#shared/utils/tickets'
 import type { RunningApp } from '../fixtures/app'
 import { startApp } from '../fixtures/app'
 import { Client, signedInAdmin, userClient } from '../fixtures/client'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fillMacro, unknownPlaceholders } from '../../shared/types/macros'
+import { fillMacro, unknownPlaceholders } from '../../shared/utils/macros'
 
 const context = { 'requester.name': 'Rita Requester', 'requester.firstName': 'Rita', 'ticket.number': '1042', 'ticket.title': 'Printer', 'agent.name': 'Andy Agent', 'agent.firstName': 'Andy' }
 

@@ -1,5 +1,5 @@
-import { staffRoles, visibilityFlags } from '#shared/types/user'
-import type { VisibilityFlag } from '#shared/types/user'
+import { staffRoles, visibilityFlags } from '#shared/utils/roles'
+import type { VisibilityFlag } from '#shared/utils/roles'
 
 export interface GroupGrants {
   /** The strongest staff role (if any), then visibility flags: what users.roles stores. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
-import { staffRoles } from '#shared/types/user'
+import { staffRoles } from '#shared/utils/roles'
 import type { MailContent } from '#shared/types/mail'
 import type { Database } from '../../db/client'
 import { notificationSettings, settings, tickets, userOrgs, users } from '../../db/schema'

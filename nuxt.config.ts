@@ -22,7 +22,9 @@ export default defineNuxtConfig({
   css: ['~/assets/css/main.css'],
   // @nuxt/ui brings Tailwind's Vite plugin. No web fonts and no icon fetched at run time:
   // installations often have no internet, so the icon set is bundled from @iconify-json/lucide.
-  ui: { fonts: false },
+  // Only the colours the app uses get theme variants (each one adds classes to every component's
+  // theme in the page bundles); neutral is always there, `info` would be the same blue as primary.
+  ui: { fonts: false, theme: { colors: ['primary', 'success', 'warning', 'error'] } },
   // AUTH_MODE is chosen at run time; the start-up plugin copies it here for the pages.
   runtimeConfig: { public: { authMode: 'local' } },
   // Share links carry their token in the address: never cache or index them (no-referrer: security headers).

@@ -1,11 +1,4 @@
-/**
- * Marks the page as interactive once the first render has hydrated (`<html data-hydrated>`).
- * Text typed into a field before that moment is replaced by the field's model when Vue takes
- * the page over, so the browser tests wait for this mark before they type; it also lets an
- * operator's synthetic check tell "served" from "usable".
- */
+// `<html data-hydrated>` once the first render has hydrated (app/utils/hydrated.ts says when).
 export default defineNuxtPlugin((nuxtApp) => {
-  nuxtApp.hook('app:suspense:resolve', () => {
-    document.documentElement.dataset.hydrated = 'true'
-  })
+  nuxtApp.hook('app:suspense:resolve', markHydratedWhenReady)
 })

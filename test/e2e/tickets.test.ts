@@ -108,4 +108,28 @@ describe('in the browser', () => {
     await page.waitForURL(`${running.app.url}/tickets/new`)
     await context.close()
   })
+
+  it('keeps what someone typed into the reply box before it hydrated', async () => {
+    const admin = await signedInAdmin(running.app.url)
+    const ticket = (await admin.post('/api/tickets', { title: 'VPN drops every hour', body: 'Since Monday.' })).body
+    const context = await running.browser.newContext()
+    const page = await context.newPage()
+    await signInThroughPage(page, running.app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    // The reply box's code arrives late (a slow phone, a slow network): every script asked for
+    // after the page has been parsed waits 1.5 s, so the person types into the server's box.
+    let parsed = false
+    page.on('domcontentloaded', () => (parsed = true))
+    await page.route('**/_nuxt/**', async (route) => {
+      if (parsed) await new Promise(resolve => setTimeout(resolve, 1500))
+      await route.continue()
+    })
+    await page.goto(`${running.app.url}/tickets/${ticket.number}`, { waitUntil: 'domcontentloaded' })
+    await page.locator('#reply').fill('Restarting the gateway fixes it for a while.')
+    expect(await page.evaluate(() => document.documentElement.dataset.hydrated)).toBeUndefined()
+    await page.waitForFunction(() => document.documentElement.dataset.hydrated === 'true')
+    expect(await page.getByLabel('Reply').inputValue()).toBe('Restarting the gateway fixes it for a while.')
+    await page.getByRole('button', { name: 'Send reply' }).click()
+    await expect.poll(() => page.getByTestId('thread').textContent()).toContain('Restarting the gateway fixes it for a while.')
+    await context.close()
+  })
 })

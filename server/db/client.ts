@@ -115,6 +115,24 @@ async function migrateUnderLock(url: string, folder: string, options: Record<str
   }
 }
 
+/**
+ * Settings of every app connection. The server stops what runs too long itself, and drops a
+ * transaction its client abandoned. No JIT and no parallel workers for the app's short
+ * statements: at a million tickets the queue's capped count looks costly to the planner
+ * (row-level security hides its selectivity), and compiling it (~60 ms) or starting workers
+ * took longer than running it (bench/tickets.mjs, docs/search.md). All values are strings:
+ * postgres.js leaves out start-up parameters whose value is falsy, so a number 0 never reached
+ * the server (the capped counts ran with two workers, 4× slower).
+ */
+export function sessionSettings(timeoutMs: number): Record<string, string> {
+  return {
+    statement_timeout: String(timeoutMs),
+    idle_in_transaction_session_timeout: String(2 * timeoutMs),
+    jit: 'off',
+    max_parallel_workers_per_gather: '0',
+  }
+}
+
 async function connect(): Promise<Connection> {
   const config = useConfig()
   const folder = migrationsFolder()
@@ -128,17 +146,7 @@ async function connect(): Promise<Connection> {
     const client = postgres(config.DATABASE_URL, {
       ...options,
       max: config.DATABASE_POOL_SIZE,
-      // The server stops what runs too long itself, and drops a transaction its client abandoned.
-      // No JIT and no parallel workers for the app's short statements: at a million tickets the
-      // queue's capped count looks costly to the planner (row-level security hides its
-      // selectivity), and compiling it (~60 ms) or starting workers (~50 ms) took longer than
-      // running it (bench/tickets.mjs, docs/search.md).
-      connection: {
-        statement_timeout: config.DB_TIMEOUT_MS,
-        idle_in_transaction_session_timeout: 2 * config.DB_TIMEOUT_MS,
-        jit: 'off',
-        max_parallel_workers_per_gather: 0,
-      },
+      connection: sessionSettings(config.DB_TIMEOUT_MS),
     })
     dbPoolMax.set(config.DATABASE_POOL_SIZE)
     const db = drizzle(guarded(client, config.DB_TIMEOUT_MS), { schema })

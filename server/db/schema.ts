@@ -97,6 +97,7 @@ export const tickets = pgTable('tickets', {
 }, t => [
   index('tickets_requester_number_idx').on(t.requesterId, t.number),
   index('tickets_assignee_number_idx').on(t.assigneeId, t.number),
+  // Also INCLUDE (requester_id, assignee_id), which drizzle cannot say: migration 0017_queue_counts.
   index('tickets_org_number_idx').on(t.orgId, t.number),
   index('tickets_status_number_idx').on(t.status, t.number),
   // Keyset pagination for each list sort (newest first), see server/services/ticket-list.ts.

@@ -9,7 +9,7 @@ import type { Database } from '../db/client'
 import { orgs, ticketReads, tickets, users } from '../db/schema'
 import { decodeCursor, encodeCursor, INT4_MAX, isIntegerIn } from '../utils/cursor'
 import type { Principal } from '../utils/principal'
-import { canSeeInternalNotes, ticketVisibility } from './visibility'
+import { canSeeInternalNotes, ticketVisibility, ticketVisibilityParts } from './visibility'
 
 /*
  * Reading tickets: the queue's list (filters, sorts, search, totals, unread markers) and the
@@ -158,14 +158,29 @@ function readCursor(cursor: string, sort: TicketSort, keys: SortKey[]): number[]
 const before = (columns: SQL[], keys: SortKey[], values: number[]) =>
   sql`(${sql.join(columns, sql`, `)}) < (${sql.join(keys.map((k, i) => k.param(values[i]!)), sql`, `)})`
 
-function filters(principal: Principal, query: TicketListQuery): SQL {
+/** The list's own filters (status, priority, assignee, organisation), without visibility. */
+function choices(principal: Principal, query: TicketListQuery): SQL | undefined {
   return and(
-    ticketVisibility(principal),
     query.status && inArray(tickets.status, query.status),
     query.priority && inArray(tickets.priority, query.priority),
     query.assignee === 'me' ? eq(tickets.assigneeId, principal.userId) : query.assignee === 'none' ? isNull(tickets.assigneeId) : query.assignee ? eq(tickets.assigneeId, query.assignee) : undefined,
     query.org ? sql`${tickets.orgId} = (select ${orgs.id} from ${orgs} where ${orgs.slug} = ${query.org})` : undefined,
-  )!
+  )
+}
+
+function filters(principal: Principal, query: TicketListQuery): SQL {
+  return and(ticketVisibility(principal), choices(principal, query))!
+}
+
+/**
+ * How many tickets the list has, up to `cap`: part by part of the visibility rule (disjoint, so
+ * the counts add up), each capped, the next part counted only while the cap is not reached
+ * (`offset 0` keeps PostgreSQL from inlining a part's count into both arms of the `case`).
+ */
+function cappedTotal(principal: Principal, query: TicketListQuery, cap: number): SQL {
+  const counts = ticketVisibilityParts(principal).map(part =>
+    sql`(select count(*)::int from (select 1 from ${tickets} where ${and(part, choices(principal, query))} limit ${cap}) x)`)
+  return counts.reduceRight((rest, count) => rest === null ? count : sql`(select case when n >= ${cap} then n else n + ${rest} end from (select ${count} as n offset 0) y)`, null as SQL | null)!
 }
 
 export interface ListPlan {
@@ -206,7 +221,7 @@ export function listPlan(principal: Principal, query: TicketListQuery): ListPlan
       keyCount: keys.length,
       number: null,
       keys: sql`select ${output}, null::uuid as jump from
-        (select count(*)::int as total from (select 1 from ${tickets} where ${where} limit ${cap}) x) c
+        (select ${cappedTotal(principal, query, cap)} as total) c
         left join lateral (select ${tickets.id} as id, ${selected} from ${tickets} where ${pageWhere}
           order by ${descending(columns)} limit ${limit}) p on true
         order by ${outputOrder}`,

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tickets, users } from '#server/db/schema'
-import { canSeeTicket, ticketVisibility, userSeesTicket, visibilityMode } from '#server/services/visibility'
+import { canSeeTicket, ticketVisibility, ticketVisibilityParts, userSeesTicket, visibilityMode } from '#server/services/visibility'
 import type { Viewer } from '#server/services/visibility'
 import type { RunningApp } from '../fixtures/app'
 import { startApp } from '../fixtures/app'
@@ -117,6 +117,24 @@ describe('the app’s SQL condition alone (row-level security bypassed)', () => 
     expect(bypass!.bypass).toBe(true)
     const rows = await owner.unsafe(query.sql, query.params as never[])
     expect(seenKinds(actor, new Set(rows.map(r => r.id as string)))).toEqual(expectedKinds(actor))
+  })
+})
+
+describe('the same rule in disjoint parts (the queue’s capped totals add them up)', () => {
+  it.each(Object.keys(sees) as Role[])('%s', async (role) => {
+    const actor = actors.find(a => a.role === role)!
+    const ids = async (condition: ReturnType<typeof ticketVisibility>) => {
+      const query = new PgDialect().sqlToQuery(sql`select ${tickets.id} from ${tickets} where ${condition}`)
+      return (await owner.unsafe(query.sql, query.params as never[])).map(r => r.id as string)
+    }
+    const parts = await Promise.all(ticketVisibilityParts(actor.viewer).map(ids))
+    const union = parts.flat()
+    expect(new Set(union).size).toBe(union.length)
+    expect(new Set(union)).toEqual(new Set(await ids(ticketVisibility(actor.viewer))))
+    expect(seenKinds(actor, new Set(union))).toEqual(expectedKinds(actor))
+    // The queue's total over HTTP is the same number.
+    const visible = await ids(ticketVisibility(actor.viewer))
+    expect((await actor.client.get('/api/tickets?limit=1')).body.meta.total).toBe(visible.length)
   })
 })
 

@@ -227,10 +227,13 @@ try {
   const app2 = postgres(database.url, { max: 1, onnotice: () => {} })
   for (const c of [...cases].sort((a, b) => b.p95 - a.p95).slice(0, Number(process.env.BENCH_PLANS ?? 3))) {
     const principal = principals[c.role]
-    const { sql: text, params } = dialect.sqlToQuery(listPlan(principal, schema.parse(c.params)).keys)
+    const listed = listPlan(principal, schema.parse(c.params))
+    const { sql: text, params } = dialect.sqlToQuery(listed.keys)
     const plan = await app2.begin(async (tx) => {
       await tx.unsafe(`select set_config('app.mode', $1, true), set_config('app.user_id', $2, true), set_config('app.org_ids', $3, true), set_config('app.staff', $4, true)`,
         [visibilityMode(principal), principal.userId, principal.orgIds.join(','), canSeeInternalNotes(principal) ? 'on' : 'off'])
+      // As the service runs it (server/services/ticket-list.ts, readTicketList).
+      await tx.unsafe(`set local jit = off; set local max_parallel_workers_per_gather = 0${listed.walksIndexes ? '; set local enable_bitmapscan = off' : ''}`)
       return tx.unsafe(`explain (analyze, buffers) ${text}`, params)
     })
     console.log(`\nEXPLAIN (ANALYZE, BUFFERS) — ${c.label} (HTTP p95 ${c.p95.toFixed(1)} ms):\n${plan.map(r => r['QUERY PLAN']).join('\n')}`)

@@ -186,6 +186,8 @@ function cappedTotal(principal: Principal, query: TicketListQuery, cap: number):
 export interface ListPlan {
   /** One statement: the page's ids and sort keys, the capped total and the number jump. */
   keys: SQL
+  /** A plain list (no `q`): every part of it walks one btree index range. */
+  walksIndexes: boolean
   sort: TicketSort
   keyCount: number
   /** The ticket number `q` names, if it is one. */
@@ -220,6 +222,7 @@ export function listPlan(principal: Principal, query: TicketListQuery): ListPlan
       sort,
       keyCount: keys.length,
       number: null,
+      walksIndexes: true,
       keys: sql`select ${output}, null::uuid as jump from
         (select ${cappedTotal(principal, query, cap)} as total) c
         left join lateral (select ${tickets.id} as id, ${selected} from ${tickets} where ${pageWhere}
@@ -249,6 +252,7 @@ export function listPlan(principal: Principal, query: TicketListQuery): ListPlan
     sort,
     keyCount: keys.length,
     number: terms.number,
+    walksIndexes: false,
     keys: sql`with hits as materialized (
         select ${tickets.id} as id, ${tier} as tier, ${selected}
         from (${matches}) m join ${tickets} on ${tickets.id} = m.ticket_id
@@ -285,6 +289,11 @@ export function pageOfKeys(plan: ListPlan, rows: KeyRow[], limit: number) {
 /** The list page: its keys in one statement, then the tickets of the page with their unread flags. */
 export async function readTicketList(tx: Database, principal: Principal, query: TicketListQuery): Promise<TicketListResponse> {
   const plan = listPlan(principal, query)
+  // Row-level security hides how many rows its policy lets through, so PostgreSQL guesses a
+  // handful and, for a deep page, ORs bitmaps over everything visible and sorts it (70 ms for an
+  // agent at a million tickets) rather than walking the sort's index from the cursor (6 ms). A
+  // plain list never needs a bitmap (search does: GIN has no other scan).
+  if (plan.walksIndexes) await tx.execute(sql`set local enable_bitmapscan = off`)
   // postgres.js answers an array of rows, the embedded PGlite `{ rows }`.
   const result = await tx.execute<KeyRow>(plan.keys) as unknown as KeyRow[] | { rows: KeyRow[] }
   const page = pageOfKeys(plan, Array.isArray(result) ? result : result.rows, query.limit)

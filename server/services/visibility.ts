@@ -45,8 +45,8 @@ export function ticketVisibility(viewer: Viewer): SQL {
 }
 
 /**
- * The same rule as disjoint parts whose union is `ticketVisibility`, each one range of an index
- * (organisation, requester, assignee). Counting visible tickets part by part, each capped,
+ * The same rule as disjoint parts whose union is `ticketVisibility`, each one range of one index
+ * (organisation, requester or assignee; no OR, so no part needs a bitmap). Counting visible tickets part by part, each capped,
  * walks a few index ranges instead of OR-ing bitmaps over everything visible (the queue's
  * total at a million tickets, docs/search.md).
  */
@@ -61,7 +61,10 @@ export function ticketVisibilityParts(viewer: Viewer): SQL[] {
     case 'own': return [own]
     case 'assigned': return [own, and(assigned, sql`${tickets.requesterId} <> ${viewer.userId}`)!]
     case 'org': return [...(inOrgs ? [inOrgs] : []), and(own, or(isNull(tickets.orgId), outsideOrgs))!]
-    case 'staff': return [isNull(tickets.orgId), ...(inOrgs ? [inOrgs] : []), and(or(own, assigned), sql`${tickets.orgId} is not null`, outsideOrgs)!]
+    case 'staff': {
+      const elsewhere = and(sql`${tickets.orgId} is not null`, outsideOrgs)
+      return [isNull(tickets.orgId), ...(inOrgs ? [inOrgs] : []), and(own, elsewhere)!, and(assigned, sql`${tickets.requesterId} <> ${viewer.userId}`, elsewhere)!]
+    }
   }
 }
 

@@ -96,8 +96,9 @@ export const tickets = pgTable('tickets', {
   ...timestamps,
 }, t => [
   index('tickets_requester_number_idx').on(t.requesterId, t.number),
+  // These two also INCLUDE the policy's columns and the filters' (status, priority_rank) for the
+  // queue's index-only counts, which drizzle cannot say: migration 0017_queue_counts.
   index('tickets_assignee_number_idx').on(t.assigneeId, t.number),
-  // Also INCLUDE (requester_id, assignee_id), which drizzle cannot say: migration 0017_queue_counts.
   index('tickets_org_number_idx').on(t.orgId, t.number),
   index('tickets_status_number_idx').on(t.status, t.number),
   // Keyset pagination for each list sort (newest first), see server/services/ticket-list.ts.

@@ -162,7 +162,8 @@ const before = (columns: SQL[], keys: SortKey[], values: number[]) =>
 function choices(principal: Principal, query: TicketListQuery): SQL | undefined {
   return and(
     query.status && inArray(tickets.status, query.status),
-    query.priority && inArray(tickets.priority, query.priority),
+    // By rank, which the count's indexes carry (priority_rank is the index in ticketPriorities).
+    query.priority && inArray(tickets.priorityRank, query.priority.map(p => ticketPriorities.indexOf(p))),
     query.assignee === 'me' ? eq(tickets.assigneeId, principal.userId) : query.assignee === 'none' ? isNull(tickets.assigneeId) : query.assignee ? eq(tickets.assigneeId, query.assignee) : undefined,
     query.org ? sql`${tickets.orgId} = (select ${orgs.id} from ${orgs} where ${orgs.slug} = ${query.org})` : undefined,
   )

@@ -182,6 +182,8 @@ describe('lists, filters and search', () => {
     await agent.patch(`/api/tickets/${urgent.id}`, { status: 'pending', assigneeId: agent.user.id })
     const ids = async (query: string) => (await requester.get(`/api/tickets?${query}`)).body.data.map((t: { id: string }) => t.id)
     expect(await ids('priority=low')).toEqual([low.id])
+    expect(await ids('priority=urgent,high')).toEqual([urgent.id])
+    expect((await requester.get('/api/tickets?priority=urgent,low')).body.meta.total).toBe(2)
     expect(await ids('status=pending')).toEqual([urgent.id])
     expect(await ids('status=new,pending')).toEqual([urgent.id, low.id])
     expect(await ids('assignee=none')).toEqual([low.id])

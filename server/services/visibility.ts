@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, isNull, ne, notInArray, or, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import type { TicketEventType } from '#shared/utils/tickets'
 import { staffRoles, hasRole, isStaff } from '#shared/utils/roles'
@@ -46,9 +46,9 @@ export function ticketVisibility(viewer: Viewer): SQL {
 
 /**
  * The same rule as disjoint parts whose union is `ticketVisibility`, each one range of one index
- * (organisation, requester or assignee; no OR, so no part needs a bitmap). Counting visible tickets part by part, each capped,
- * walks a few index ranges instead of OR-ing bitmaps over everything visible (the queue's
- * total at a million tickets, docs/search.md).
+ * (organisation, requester or assignee; no OR, so no part needs a bitmap). Counting visible
+ * tickets part by part, each capped, walks a few index ranges instead of OR-ing bitmaps over
+ * everything visible (the queue's total at a million tickets, docs/search.md).
  */
 export function ticketVisibilityParts(viewer: Viewer): SQL[] {
   const mode = visibilityMode(viewer)
@@ -56,14 +56,15 @@ export function ticketVisibilityParts(viewer: Viewer): SQL[] {
   const own = eq(tickets.requesterId, viewer.userId)
   const assigned = eq(tickets.assigneeId, viewer.userId)
   const inOrgs = viewer.orgIds.length ? inArray(tickets.orgId, viewer.orgIds) : undefined
-  const outsideOrgs = viewer.orgIds.length ? sql`${tickets.orgId} <> all(${sql`array[${sql.join(viewer.orgIds.map(id => sql`${id}::uuid`), sql`, `)}]`})` : undefined
+  const outsideOrgs = viewer.orgIds.length ? notInArray(tickets.orgId, viewer.orgIds) : undefined
+  const assignedNotOwn = and(assigned, ne(tickets.requesterId, viewer.userId))!
   switch (mode) {
     case 'own': return [own]
-    case 'assigned': return [own, and(assigned, sql`${tickets.requesterId} <> ${viewer.userId}`)!]
+    case 'assigned': return [own, assignedNotOwn]
     case 'org': return [...(inOrgs ? [inOrgs] : []), and(own, or(isNull(tickets.orgId), outsideOrgs))!]
     case 'staff': {
-      const elsewhere = and(sql`${tickets.orgId} is not null`, outsideOrgs)
-      return [isNull(tickets.orgId), ...(inOrgs ? [inOrgs] : []), and(own, elsewhere)!, and(assigned, sql`${tickets.requesterId} <> ${viewer.userId}`, elsewhere)!]
+      const elsewhere = and(isNotNull(tickets.orgId), outsideOrgs)
+      return [isNull(tickets.orgId), ...(inOrgs ? [inOrgs] : []), and(own, elsewhere)!, and(assignedNotOwn, elsewhere)!]
     }
   }
 }

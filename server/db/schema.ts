@@ -233,24 +233,46 @@ export const auditLog = pgTable('audit_log', {
 export type AuditRow = typeof auditLog.$inferSelect
 
 /**
- * The search documents of tickets (docs/search.md), one row per ticket, kept by triggers
- * (migration `search_functions`). Row-level security is on with no policy, so the app's role
- * reads nothing here; it searches through `search_ticket_ids()`, a SECURITY DEFINER function
- * that returns matching ids only, which are then joined to `tickets` under its policies.
+ * What search reads, one row per ticket (docs/search.md): the ticket's documents, and copies of the
+ * columns its visibility, filters and sorts need, so a search is answered from this table and its
+ * indexes alone. Kept by triggers (migrations `search_functions`, `search_rows`). Row-level
+ * security is on with no policy, so the app's role reads nothing here; it searches through
+ * `search_tickets()`, a SECURITY DEFINER function that applies the tickets policy's rule to these
+ * copies and returns ids and sort keys only, which are then read from `tickets` under its policies.
  */
 export const ticketSearch = pgTable('ticket_search', {
   ticketId: uuid('ticket_id').primaryKey().references(() => tickets.id, { onDelete: 'cascade' }),
+  number: integer('number').notNull(),
   requesterId: uuid('requester_id').notNull(),
+  assigneeId: uuid('assignee_id'),
+  orgId: uuid('org_id'),
+  status: ticketStatus('status').notNull(),
+  priorityRank: smallint('priority_rank').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull(),
+  activityAt: timestamp('activity_at', { withTimezone: true, precision: 3 }).notNull(),
+  // The parts a document is made of, kept so a change rebuilds it without reading the thread.
   titleDoc: tsvector('title_doc').notNull(),
   bodyDoc: tsvector('body_doc').notNull(),
   requesterDoc: tsvector('requester_doc').notNull(),
   repliesDoc: tsvector('replies_doc').notNull().default(sql`''::tsvector`),
   notesDoc: tsvector('notes_doc').notNull().default(sql`''::tsvector`),
+  // What requesters search (all but internal notes), and what staff search (everything).
+  publicDoc: tsvector('public_doc').notNull(),
+  staffDoc: tsvector('staff_doc').notNull(),
 }, t => [
+  index('ticket_search_public_idx').using('gin', t.publicDoc),
+  // Title hits come first; a common word's are found here, then the rest newest first.
+  index('ticket_search_title_idx').using('gin', t.titleDoc),
+  index('ticket_search_staff_idx').using('gin', t.staffDoc),
+  // Walking matches newest first, and the parts of the visibility rule (as on tickets).
+  index('ticket_search_activity_number_idx').on(t.activityAt, t.number),
+  index('ticket_search_updated_number_idx').on(t.updatedAt, t.number),
+  index('ticket_search_created_number_idx').on(t.createdAt, t.number),
+  uniqueIndex('ticket_search_number_idx').on(t.number),
   index('ticket_search_requester_idx').on(t.requesterId),
-  // What requesters search, and what staff search (the same plus internal notes).
-  index('ticket_search_public_idx').using('gin', sql`(${t.titleDoc} || ${t.bodyDoc} || ${t.requesterDoc} || ${t.repliesDoc})`),
-  index('ticket_search_staff_idx').using('gin', sql`(${t.titleDoc} || ${t.bodyDoc} || ${t.requesterDoc} || ${t.repliesDoc} || ${t.notesDoc})`),
+  index('ticket_search_assignee_idx').on(t.assigneeId),
+  index('ticket_search_org_idx').on(t.orgId),
 ]).enableRLS()
 
 /** When each user last opened each ticket: a ticket is unread when someone else changed it since. */

@@ -14,7 +14,8 @@ import { canSeeInternalNotes, ticketVisibility, ticketVisibilityParts } from './
 /*
  * Reading tickets: the queue's list (filters, sorts, search, totals, unread markers) and the
  * columns of one ticket. Every query carries `ticketVisibility` and runs under row-level
- * security; search finds candidate ids through `search_ticket_ids()` (docs/search.md).
+ * security; search finds a page of ids through `search_tickets()` (docs/search.md), and the page
+ * is then read from `tickets` like any other.
  */
 
 const requester = alias(users, 'requester')
@@ -197,8 +198,8 @@ export interface ListPlan {
 
 /**
  * The statement that finds a page. Plain lists walk the index of their sort under the
- * visibility condition; searches collect the visible matches once (materialised), then take
- * the page and the total from them. The total counts at most TICKET_TOTAL_CAP + 1 rows.
+ * visibility condition; searches are answered by `search_tickets()` from the search rows and
+ * their indexes. The total counts at most TICKET_TOTAL_CAP + 1 rows.
  */
 export function listPlan(principal: Principal, query: TicketListQuery): ListPlan {
   const terms = query.q ? parseSearch(query.q) : null
@@ -232,37 +233,20 @@ export function listPlan(principal: Principal, query: TicketListQuery): ListPlan
     }
   }
 
-  const tsquery = searchQuery(terms)
-  const matches = terms.number === null
-    ? sql`select ticket_id, title_hit from search_ticket_ids(${tsquery})`
-    : sql`select ticket_id, bool_or(title_hit) as title_hit from (
-        select ticket_id, title_hit from search_ticket_ids(${tsquery})
-        union all select ${tickets.id}, false from ${tickets} where ${tickets.number} = ${terms.number}) n group by ticket_id`
-  const tier = terms.number === null
-    ? sql`case when m.title_hit then 1 else 2 end`
-    : sql`case when ${tickets.number} = ${terms.number} then 0 when m.title_hit then 1 else 2 end`
-  let after: SQL | undefined
-  if (cursor && relevance) {
-    const [t, ...rest] = cursor as [number, ...number[]]
-    after = sql`(tier > ${t} or (tier = ${t} and ${before(names, keys, rest)}))`
-  }
-  else if (cursor) {
-    after = before(names, keys, cursor)
-  }
+  // Search: one call of search_tickets() (docs/search.md), with the filters as its arguments.
+  // Its enums and numbers are validated above, so the array literals are safe to spell out.
+  const list = (values: readonly (string | number)[] | undefined, type: string) =>
+    values ? sql`${`{${values.join(',')}}`}::${sql.raw(type)}` : sql`null::${sql.raw(type)}`
+  const assigneeId = query.assignee === 'me' ? principal.userId : query.assignee === 'none' ? null : query.assignee ?? null
+  const ranks = query.priority?.map(p => ticketPriorities.indexOf(p))
   return {
     sort,
     keyCount: keys.length,
     number: terms.number,
     walksIndexes: false,
-    keys: sql`with hits as materialized (
-        select ${tickets.id} as id, ${tier} as tier, ${selected}
-        from (${matches}) m join ${tickets} on ${tickets.id} = m.ticket_id
-        where ${filters(principal, query)})
-      select ${output}, (select id from hits where tier = 0 limit 1) as jump from
-        (select count(*)::int as total from (select 1 from hits limit ${cap}) x) c
-        left join lateral (select * from hits ${after ? sql`where ${after}` : sql``}
-          order by ${relevance ? sql`tier, ` : sql``}${descending(names)} limit ${limit}) p on true
-      order by ${outputOrder}`,
+    keys: sql`select * from search_tickets(${searchQuery(terms)}, ${terms.number}::int, ${list(query.status, 'ticket_status[]')},
+      ${list(ranks, 'smallint[]')}, ${assigneeId}::uuid, ${query.assignee === 'none'}, ${query.org ?? null}::text, ${sort}, ${list(cursor ?? undefined, 'bigint[]')},
+      ${limit}::int, ${cap}::int)`,
   }
 }
 

@@ -237,6 +237,27 @@ describe('unread markers', () => {
   })
 })
 
+describe('search follows every change of a ticket', () => {
+  it('finds it by its new status, assignee, priority, requester name and last change', async () => {
+    const ticket = await openTicket(alice, 'Pelican scanner jams', 'The pelican model.')
+    expect(ids(await search(agent, 'pelican', '&status=new'))).toEqual([ticket.id])
+    expect((await agent.patch(`/api/tickets/${ticket.id}`, { status: 'pending', assigneeId: agent.user.id, priority: 'urgent' })).status).toBe(200)
+    expect(ids(await search(agent, 'pelican', '&status=new'))).toEqual([])
+    expect(ids(await search(agent, 'pelican', '&status=pending&assignee=me&priority=urgent'))).toEqual([ticket.id])
+    expect(ids(await search(agent2, 'pelican', '&assignee=me'))).toEqual([])
+    // A reply moves it to the top of the search's own order, as in the queue.
+    const newer = await openTicket(alice, 'Pelican toner', 'Another pelican.')
+    expect(ids(await search(agent, 'pelican', '&sort=updated'))).toEqual([newer.id, ticket.id])
+    await reply(agent, ticket, 'Replaced the roller.')
+    expect(ids(await search(agent, 'pelican', '&sort=updated'))).toEqual([ticket.id, newer.id])
+    expect(ids(await search(agent, 'roller'))).toEqual([ticket.id])
+    // The requester's new name is found on their tickets; the old one no longer is.
+    expect((await admin.patch(`/api/admin/users/${alice.user.id}`, { name: 'Alice Pleasance' })).status).toBe(200)
+    expect(ids(await search(agent, 'Pleasance pelican')).sort()).toEqual([ticket.id, newer.id].sort())
+    expect(ids(await search(agent, 'Liddell pelican'))).toEqual([])
+  })
+})
+
 describe('totals are exact up to 10,000', () => {
   it('caps meta.total at 10000 with totalCapped', async () => {
     const bulkAgent = await userClient(admin, 'agent', { orgs: ['bulk'] })
@@ -257,5 +278,11 @@ describe('totals are exact up to 10,000', () => {
     expect((await search(bulkAgent, 'rare')).meta).toMatchObject({ total: 3, totalCapped: false })
     // Other organisations' agents count none of them.
     expect((await search(agent, 'plentiful')).meta.total).toBe(0)
+    // A word this common is paged by walking the newest first: the same pages as the queue's.
+    const queue = (await bulkAgent.get('/api/tickets?limit=25')).body
+    const common = await search(bulkAgent, 'words', '&limit=25')
+    expect(ids(common)).toEqual(ids(queue))
+    const next = await search(bulkAgent, 'words', `&limit=25&cursor=${common.meta.nextCursor}`)
+    expect(ids(next)).toEqual(ids((await bulkAgent.get(`/api/tickets?limit=25&cursor=${queue.meta.nextCursor}`)).body))
   })
 })

@@ -165,6 +165,26 @@ describe('row-level security alone (no WHERE clause), in all five modes', () => 
   })
 })
 
+describe('search applies the same rule (search_tickets reads copies of the columns)', () => {
+  it.each(Object.keys(sees) as Role[])('%s', async (role) => {
+    const actor = actors.find(a => a.role === role)!
+    // Every ticket's description starts "Body of …": the search finds what the queue lists, and counts only that.
+    const listed = (await actor.client.get('/api/tickets?limit=100')).body
+    const found = (await actor.client.get('/api/tickets?q=body&limit=100')).body
+    const ids = (page: { data: { id: string }[] }) => page.data.map(t => t.id).sort()
+    expect(ids(found)).toEqual(ids(listed))
+    expect(found.meta.total).toBe(listed.meta.total)
+    expect(seenKinds(actor, new Set(ids(found)))).toEqual(expectedKinds(actor))
+    // The same with a filter, and by number: an invisible ticket's number finds nothing and no jump.
+    const open = (await actor.client.get('/api/tickets?q=body&status=new&limit=100')).body
+    expect(ids(open)).toEqual(ids((await actor.client.get('/api/tickets?status=new&limit=100')).body))
+    for (const kind of kinds.filter(k => actor.tickets[k])) {
+      const byNumber = (await actor.client.get(`/api/tickets?q=%23${actor.tickets[kind]!.number}`)).body
+      expect(`${kind}: ${byNumber.meta.jump?.id ?? 'none'}`).toBe(`${kind}: ${sees[role][kind] ? actor.tickets[kind]!.id : 'none'}`)
+    }
+  })
+})
+
 const routes = [
   { name: 'GET ticket', call: (c: Client, id: string) => c.get(`/api/tickets/${id}`), ok: 200 },
   { name: 'GET ticket by number', call: (c: Client, _id: string, n: number) => c.get(`/api/tickets/${n}`), ok: 200 },

@@ -233,3 +233,6 @@ BEGIN
   END IF;
 END
 $fn$;
+--> statement-breakpoint
+-- Statistics for the new rows now (how common each word is), not when autovacuum gets to them.
+ANALYZE ticket_search;

@@ -128,9 +128,9 @@ LANGUAGE sql SET search_path = public, pg_catalog AS $$ SELECT set_config(n, val
 -- then the list's filters, and returns ids and sort keys of one page with the total up to `cap`
 -- (`total` and `jump` on every row; one row with a null id when the page is empty). The caller
 -- reads the page from `tickets` under its policies and the app's own rule.
--- How: the total first, from the GIN indexes. Below the cap every match is collected (bitmaps) and
--- sorted; at the cap the word is common, so title hits still come from the title index, and the
--- rest walk the sort's index newest first until the page is full.
+-- How: every match up to the cap is collected from the indexes (bitmaps) once; below the cap the
+-- page is sorted from them. At the cap the word is common: title hits still come from the title
+-- index, and the rest walk the sort's index newest first until the page is full.
 CREATE FUNCTION search_tickets(query tsquery, named int, statuses ticket_status[], ranks smallint[],
   assignee uuid, unassigned boolean, org text, sort text, after bigint[], lim int, cap int)
 RETURNS TABLE (id uuid, tier int, k0 bigint, k1 bigint, k2 bigint, total int, jump uuid)
@@ -149,7 +149,8 @@ DECLARE
   keys text;
   sorted text;
   cursor_at text;
-  common boolean;
+  hit_after text;
+  hit_order text;
   n int;
   returned int := 0;
   left_over int := lim;
@@ -172,17 +173,43 @@ BEGIN
     CASE WHEN org IS NOT NULL THEN 's.org_id = (select o.id from orgs o where o.slug = $8)' END);
   matched := CASE WHEN named IS NULL THEN format('%s @@ $1', doc) ELSE format('(%s @@ $1 or s.number = $2)', doc) END;
 
+  -- Sort keys as numbers (a cursor carries them), how a cursor continues, and the order.
+  IF sort = 'relevance' THEN
+    keys := format('%s as k0, s.number::bigint as k1, null::bigint as k2', format(ms, changed));
+    hit_after := '(tier > $9[1] or (tier = $9[1] and (k0, k1) < ($9[2], $9[3])))';
+    hit_order := 'tier, k0 desc, k1 desc';
+  ELSE
+    keys := CASE sort
+      WHEN 'number' THEN 's.number::bigint as k0, null::bigint as k1, null::bigint as k2'
+      WHEN 'created' THEN format('%s as k0, s.number::bigint as k1, null::bigint as k2', format(ms, 's.created_at'))
+      WHEN 'priority' THEN format('s.priority_rank::bigint as k0, %s as k1, s.number::bigint as k2', format(ms, changed))
+      ELSE format('%s as k0, s.number::bigint as k1, null::bigint as k2', format(ms, changed)) END;
+    hit_after := CASE sort WHEN 'number' THEN 'k0 < $9[1]' WHEN 'priority' THEN '(k0, k1, k2) < ($9[1], $9[2], $9[3])' ELSE '(k0, k1) < ($9[1], $9[2])' END;
+    hit_order := CASE sort WHEN 'number' THEN 'k0 desc' WHEN 'priority' THEN 'k0 desc, k1 desc, k2 desc' ELSE 'k0 desc, k1 desc' END;
+  END IF;
+
   PERFORM search_plan(other_than_bitmaps, 'off');
-  EXECUTE format('select count(*)::int from (select 1 from ticket_search s where %s and %s limit $11) x', matched, chosen)
-    INTO found_total USING query, named, me, my_orgs, statuses, ranks, assignee, org, after, lim, cap;
   IF named IS NOT NULL THEN
     EXECUTE format('select s.ticket_id from ticket_search s where s.number = $2 and %s', chosen)
       INTO found_jump USING query, named, me, my_orgs, statuses, ranks, assignee, org, after, lim, cap;
   END IF;
-  common := found_total >= cap;
+  -- Every match up to the cap, in one scan of the indexes. Below the cap (a rare word) the page
+  -- is taken from them, and that is all.
+  RETURN QUERY EXECUTE format($q$
+    with hits as materialized (select s.ticket_id, %s as tier, %s from ticket_search s where %s and %s limit $11)
+    select p.ticket_id, p.tier, p.k0, p.k1, p.k2, c.total, $12 from (select count(*)::int as total from hits) c
+      left join lateral (select * from hits where %s order by %s limit $10) p on true
+    where c.total < $11$q$,
+    CASE WHEN sort <> 'relevance' THEN 'null::int' WHEN named IS NULL THEN 'case when s.title_doc @@ $1 then 1 else 2 end'
+      ELSE 'case when s.number = $2 then 0 when s.title_doc @@ $1 then 1 else 2 end' END,
+    keys, matched, chosen, CASE WHEN after IS NULL THEN 'true' ELSE hit_after END, hit_order)
+    USING query, named, me, my_orgs, statuses, ranks, assignee, org, after, lim, cap, found_jump;
+  IF FOUND THEN RETURN; END IF;
 
+  -- A common word: at least `cap` matches. Title hits still come from the title's index (a few
+  -- percent of the matches); the rest walk the sort's index newest first until the page is full.
+  found_total := cap;
   IF sort = 'relevance' THEN
-    keys := format('%s, s.number::bigint, null::bigint', format(ms, changed));
     sorted := format('order by %s desc, s.number desc', changed);
     cursor_at := format('(%s, s.number) < (%s, $9[3])', changed, format(at, 2));
     -- The numbered ticket, then title hits, then the other matches; a cursor says where it stopped.
@@ -200,7 +227,8 @@ BEGIN
       left_over := left_over - n;
     END IF;
     IF left_over > 0 THEN
-      IF common THEN PERFORM search_plan(other_than_bitmaps, 'on'); PERFORM search_plan(other_than_walks, 'off'); END IF;
+      PERFORM search_plan(other_than_bitmaps, 'on');
+      PERFORM search_plan(other_than_walks, 'off');
       RETURN QUERY EXECUTE format('select s.ticket_id, 2, %s, $12, $13 from ticket_search s where %s @@ $1 and not s.title_doc @@ $1 and s.number is distinct from $2 and %s and %s %s limit $10',
         keys, doc, chosen, CASE WHEN after IS NOT NULL AND after[1] = 2 THEN cursor_at ELSE 'true' END, sorted)
         USING query, named, me, my_orgs, statuses, ranks, assignee, org, after, left_over, cap, found_total, found_jump;
@@ -209,11 +237,6 @@ BEGIN
     END IF;
     returned := lim - left_over;
   ELSE
-    keys := CASE sort
-      WHEN 'number' THEN 's.number::bigint, null::bigint, null::bigint'
-      WHEN 'created' THEN format('%s, s.number::bigint, null::bigint', format(ms, 's.created_at'))
-      WHEN 'priority' THEN format('s.priority_rank::bigint, %s, s.number::bigint', format(ms, changed))
-      ELSE format('%s, s.number::bigint, null::bigint', format(ms, changed)) END;
     sorted := CASE sort WHEN 'number' THEN 'order by s.number desc' WHEN 'created' THEN 'order by s.created_at desc, s.number desc'
       WHEN 'priority' THEN format('order by s.priority_rank desc, %s desc, s.number desc', changed)
       ELSE format('order by %s desc, s.number desc', changed) END;
@@ -222,7 +245,11 @@ BEGIN
       WHEN 'created' THEN format('(s.created_at, s.number) < (%s, $9[2])', format(at, 1))
       WHEN 'priority' THEN format('(s.priority_rank, %s, s.number) < ($9[1]::smallint, %s, $9[3])', changed, format(at, 2))
       ELSE format('(%s, s.number) < (%s, $9[2])', changed, format(at, 1)) END END;
-    IF common AND sort <> 'priority' THEN PERFORM search_plan(other_than_bitmaps, 'on'); PERFORM search_plan(other_than_walks, 'off'); END IF;
+    -- (No index walks priority order: a common word sorted by priority is collected and sorted.)
+    IF sort <> 'priority' THEN
+      PERFORM search_plan(other_than_bitmaps, 'on');
+      PERFORM search_plan(other_than_walks, 'off');
+    END IF;
     RETURN QUERY EXECUTE format('select s.ticket_id, null::int, %s, $12, $13 from ticket_search s where %s and %s and %s %s limit $10',
       keys, matched, chosen, cursor_at, sorted)
       USING query, named, me, my_orgs, statuses, ranks, assignee, org, after, lim, cap, found_total, found_jump;

@@ -164,12 +164,15 @@ function readCursor(cursor: string, sort: TicketSort, keys: SortKey[]): number[]
 const before = (columns: SQL[], keys: SortKey[], values: number[]) =>
   sql`(${sql.join(columns, sql`, `)}) < (${sql.join(keys.map((k, i) => k.param(values[i]!)), sql`, `)})`
 
+/** A priority's `priority_rank` is its index in ticketPriorities. */
+const priorityRanks = (priorities: readonly (typeof ticketPriorities)[number][]) => priorities.map(p => ticketPriorities.indexOf(p))
+
 /** The list's own filters (status, priority, assignee, organisation), without visibility. */
 function choices(principal: Principal, query: TicketListQuery): SQL | undefined {
   return and(
     query.status && inArray(tickets.status, query.status),
-    // By rank, which the count's indexes carry (priority_rank is the index in ticketPriorities).
-    query.priority && inArray(tickets.priorityRank, query.priority.map(p => ticketPriorities.indexOf(p))),
+    // By rank, which the count's indexes carry.
+    query.priority && inArray(tickets.priorityRank, priorityRanks(query.priority)),
     query.assignee === 'me' ? eq(tickets.assigneeId, principal.userId) : query.assignee === 'none' ? isNull(tickets.assigneeId) : query.assignee ? eq(tickets.assigneeId, query.assignee) : undefined,
     query.org ? sql`${tickets.orgId} = (select ${orgs.id} from ${orgs} where ${orgs.slug} = ${query.org})` : undefined,
   )
@@ -211,17 +214,15 @@ export function listPlan(principal: Principal, query: TicketListQuery): ListPlan
   const sort = query.sort && (query.sort !== 'relevance' || terms) ? query.sort : terms ? 'relevance' : 'updated'
   const keys = sortKeys(sort === 'relevance' ? 'updated' : sort, principal)
   const cursor = query.cursor ? readCursor(query.cursor, sort, keys) : null
-  const names = keys.map((_, i) => sql.raw(`k${i}`))
   const limit = query.limit + 1
   const cap = TICKET_TOTAL_CAP + 1
-  const selected = sql.join(keys.map((k, i) => sql`${k.column} as ${names[i]}`), sql`, `)
-  const descending = (columns: SQL[]) => sql.join(columns.map(c => sql`${c} desc`), sql`, `)
-  const relevance = sort === 'relevance'
-  const pageKeys = keys.map((_, i) => sql.raw(`p.k${i}`))
-  const output = sql`p.id, ${relevance ? sql`p.tier, ` : sql``}${sql.join(keys.map((k, i) => sql`${k.toNumber(pageKeys[i]!)} as ${names[i]}`), sql`, `)}, c.total`
-  const outputOrder = sql`${relevance ? sql`p.tier, ` : sql``}${descending(pageKeys)}`
 
   if (!terms) {
+    const names = keys.map((_, i) => sql.raw(`k${i}`))
+    const selected = sql.join(keys.map((k, i) => sql`${k.column} as ${names[i]}`), sql`, `)
+    const descending = (columns: SQL[]) => sql.join(columns.map(c => sql`${c} desc`), sql`, `)
+    const pageKeys = keys.map((_, i) => sql.raw(`p.k${i}`))
+    const output = sql`p.id, ${sql.join(keys.map((k, i) => sql`${k.toNumber(pageKeys[i]!)} as ${names[i]}`), sql`, `)}, c.total`
     const where = filters(principal, query)
     const columns = keys.map(k => k.column)
     const pageWhere = cursor ? and(where, before(columns, keys, cursor)) : where
@@ -234,7 +235,7 @@ export function listPlan(principal: Principal, query: TicketListQuery): ListPlan
         (select ${cappedTotal(principal, query, cap)} as total) c
         left join lateral (select ${tickets.id} as id, ${selected} from ${tickets} where ${pageWhere}
           order by ${descending(columns)} limit ${limit}) p on true
-        order by ${outputOrder}`,
+        order by ${descending(pageKeys)}`,
     }
   }
 
@@ -243,7 +244,7 @@ export function listPlan(principal: Principal, query: TicketListQuery): ListPlan
   const list = (values: readonly (string | number)[] | undefined, type: string) =>
     values ? sql`${`{${values.join(',')}}`}::${sql.raw(type)}` : sql`null::${sql.raw(type)}`
   const assigneeId = query.assignee === 'me' ? principal.userId : query.assignee === 'none' ? null : query.assignee ?? null
-  const ranks = query.priority?.map(p => ticketPriorities.indexOf(p))
+  const ranks = query.priority && priorityRanks(query.priority)
   return {
     sort,
     keyCount: keys.length,

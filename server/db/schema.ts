@@ -27,11 +27,17 @@ export type VisibilityMode = 'all' | 'staff' | 'assigned' | 'org' | 'own'
 const mode = sql`(select current_setting('app.mode', true))`
 const caller = sql`(select nullif(current_setting('app.user_id', true), '')::uuid)`
 const callerOrgs = sql`(select string_to_array(nullif(current_setting('app.org_ids', true), ''), ','))::uuid[]`
-const ticketVisibleToCaller = sql`(${mode} = 'all'
-  or (${mode} in ('own', 'assigned', 'org', 'staff') and requester_id = ${caller})
-  or (${mode} in ('assigned', 'staff') and assignee_id = ${caller})
-  or (${mode} in ('org', 'staff') and org_id = any(${callerOrgs}))
-  or (${mode} = 'staff' and org_id is null))`
+// One CASE on the mode (an InitPlan, read once) and then only that mode's own comparisons for
+// each row: the OR of every mode's tests cost 0.6 µs a row, which was most of a capped count
+// (an agent's queue total at a million tickets: 9 → 4 ms). Cheapest test first: in the general
+// queue `org_id is null` decides at once.
+const ticketVisibleToCaller = sql`(case ${mode}
+  when 'all' then true
+  when 'staff' then org_id is null or org_id = any(${callerOrgs}) or requester_id = ${caller} or assignee_id = ${caller}
+  when 'org' then org_id = any(${callerOrgs}) or requester_id = ${caller}
+  when 'assigned' then requester_id = ${caller} or assignee_id = ${caller}
+  when 'own' then requester_id = ${caller}
+  else false end)`
 const ofVisibleTicket = sql`exists (select 1 from tickets where tickets.id = ticket_id)`
 const staffCaller = sql`(select current_setting('app.staff', true)) = 'on'`
 

@@ -69,9 +69,9 @@ const fromLocalSession: Resolver = async (event) => {
   if (useConfig().AUTH_MODE !== 'local') return null
   const token = getCookie(event, LOCAL_SESSION_COOKIE)
   if (!token) return null
-  const session = await verifyLocalSession(token)
+  const session = await verifyLocalSession(token, findUserWithOrgs)
   if (!session) return null
-  const user = await findUserWithOrgs(session.userId)
+  const user = session.also
   if (!user?.active) return null
   if (user.sessionsValidAfter && session.issuedAt < user.sessionsValidAfter) return null
   return toPrincipal(user, 'local')

@@ -271,10 +271,12 @@ export const ticketSearch = pgTable('ticket_search', {
   // stay narrow (migration 0019_search_rows_narrow). Compressed in the row, a few bytes.
   toastPad: text('toast_pad').generatedAlwaysAs(sql`repeat(' ', 2100)`),
 }, t => [
-  index('ticket_search_public_idx').using('gin', t.publicDoc),
+  // A short pending list (256 kB, not 4 MB): every search reads all of it, and a reply adds its
+  // ticket's whole document to it (migration 0021_gin_pending_list).
+  index('ticket_search_public_idx').using('gin', t.publicDoc).with({ gin_pending_list_limit: 256 }),
   // Title hits come first; a common word's are found here, then the rest newest first.
-  index('ticket_search_title_idx').using('gin', t.titleDoc),
-  index('ticket_search_staff_idx').using('gin', t.staffDoc),
+  index('ticket_search_title_idx').using('gin', t.titleDoc).with({ gin_pending_list_limit: 256 }),
+  index('ticket_search_staff_idx').using('gin', t.staffDoc).with({ gin_pending_list_limit: 256 }),
   // Walking matches newest first, and the parts of the visibility rule (as on tickets).
   index('ticket_search_activity_number_idx').on(t.activityAt, t.number),
   index('ticket_search_updated_number_idx').on(t.updatedAt, t.number),

@@ -69,9 +69,9 @@ const fromLocalSession: Resolver = async (event) => {
   if (useConfig().AUTH_MODE !== 'local') return null
   const token = getCookie(event, LOCAL_SESSION_COOKIE)
   if (!token) return null
-  const session = await verifyLocalSession(token, findUserWithOrgs)
+  const session = await verifyLocalSession(token)
   if (!session) return null
-  const user = session.also
+  const user = await findUserWithOrgs(session.userId)
   if (!user?.active) return null
   if (user.sessionsValidAfter && session.issuedAt < user.sessionsValidAfter) return null
   return toPrincipal(user, 'local')

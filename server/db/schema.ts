@@ -29,7 +29,7 @@ const caller = sql`(select nullif(current_setting('app.user_id', true), '')::uui
 const callerOrgs = sql`(select string_to_array(nullif(current_setting('app.org_ids', true), ''), ','))::uuid[]`
 // One CASE on the mode (an InitPlan, read once) and then only that mode's own comparisons for
 // each row: the OR of every mode's tests cost 0.6 µs a row, which was most of a capped count
-// (an agent's queue total at a million tickets: 9 → 4 ms). Cheapest test first: in the general
+// (an agent's list statement at a million tickets: 8.2 → 4.0 ms). Cheapest test first: in the general
 // queue `org_id is null` decides at once.
 const ticketVisibleToCaller = sql`(case ${mode}
   when 'all' then true

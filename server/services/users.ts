@@ -32,16 +32,11 @@ async function orgsOf(db: Database, userIds: string[]) {
   return byUser
 }
 
-/** A user with their organisations, in one statement (it runs on every signed-in request; the
- * subquery names users.id in full, drizzle would leave it unqualified). */
 export async function findUserWithOrgs(userId: string): Promise<UserWithOrgs | null> {
   const db = await useDb()
-  const [row] = await db.select({
-    user: users,
-    orgs: sql<UserWithOrgs['orgs']>`coalesce((select json_agg(json_build_object('id', ${orgs.id}, 'slug', ${orgs.slug}, 'name', ${orgs.name}) order by ${orgs.slug})
-      from ${userOrgs} join ${orgs} on ${orgs.id} = ${userOrgs.orgId} where ${userOrgs.userId} = ${sql.identifier('users')}.${sql.identifier('id')}), '[]'::json)`,
-  }).from(users).where(eq(users.id, userId))
-  return row ? { ...row.user, orgs: row.orgs } : null
+  const [user] = await db.select().from(users).where(eq(users.id, userId))
+  if (!user) return null
+  return { ...user, orgs: (await orgsOf(db, [user.id])).get(user.id) ?? [] }
 }
 
 /** Organisations are created the first time anyone names them. */

@@ -286,3 +286,25 @@ describe('totals are exact up to 10,000', () => {
     expect(ids(next)).toEqual(ids((await bulkAgent.get(`/api/tickets?limit=25&cursor=${queue.meta.nextCursor}`)).body))
   })
 })
+
+describe('what keeps search fast at a million tickets (docs/search.md)', () => {
+  // Only the bench would notice these going missing, and a replaced search_tickets() drops its
+  // SET clause silently: a rare word then cost 10 ms instead of 2 for an agent.
+  it('keeps the planner settings and the short pending lists of the search indexes', async () => {
+    const owner = postgres(app.ownerDatabaseUrl!, { max: 1, onnotice: () => {} })
+    try {
+      const [fn] = await owner`select proconfig from pg_proc where proname = 'search_tickets'`
+      expect(fn!.proconfig).toContain('random_page_cost=1.1')
+      const statistics = await owner`select attname, attstattarget from pg_attribute
+        where attrelid = 'ticket_search'::regclass and attname in ('public_doc', 'staff_doc', 'title_doc') order by attname`
+      expect(statistics.map(r => [r.attname, r.attstattarget])).toEqual([['public_doc', 1000], ['staff_doc', 1000], ['title_doc', 1000]])
+      const indexes = await owner`select relname, reloptions from pg_class
+        where relname in ('ticket_search_public_idx', 'ticket_search_staff_idx', 'ticket_search_title_idx') order by relname`
+      expect(indexes.map(r => [r.relname, r.reloptions])).toEqual(['public', 'staff', 'title']
+        .map(doc => [`ticket_search_${doc}_idx`, ['gin_pending_list_limit=256']]))
+    }
+    finally {
+      await owner.end()
+    }
+  })
+})

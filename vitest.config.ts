@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
@@ -10,6 +11,10 @@ export default defineConfig({
     },
   },
   test: {
+    // Two files at a time even on 2 cores: an integration file mostly waits on its own server and
+    // database (one at a time the suite took 18 minutes on a slow CI machine). The browser tests
+    // still run one file at a time, after the others (fileParallelism: false below).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
         extends: true,

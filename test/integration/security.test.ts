@@ -88,10 +88,11 @@ describe('sign-out that signs out (4)', () => {
 
 describe('body limits (2)', () => {
   it('answers 413 to a chunked body over the limit on the unauthenticated sign-in route', async () => {
-    // 64 KiB limit; the client offers 8 MiB in 64 KiB chunks.
-    const res = await chunked('/api/auth/login', 128, 64 * 1024)
+    // 64 KiB limit; the client offers 64 MiB in 64 KiB chunks. The server stops it well before
+    // the end (loopback socket buffers hold a few MiB, so "before the end" needs a long body).
+    const res = await chunked('/api/auth/login', 1024, 64 * 1024)
     expect(res.status).toBe(413)
-    expect(res.sent).toBeLessThan(128)
+    expect(res.sent).toBeLessThan(512)
     // The server is fine afterwards, and a normal sign-in still works.
     expect((await new Client(app.url).post('/api/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).status).toBe(200)
   })

@@ -82,6 +82,43 @@ describe('search finds what people remember about a ticket', () => {
     expect(ids(await search(alice, 'crashes -outl'))).toContain(outlook.id)
   })
 
+  it('matches a new word by its start as soon as it is written: title, body, reply, note, requester name', async () => {
+    // The last word is looked up among the words of every document (search_lexemes): each way a
+    // word arrives must add it, or a start it shares with an older word would find only that one.
+    const older = await openTicket(alice, 'Older words', 'axolotlqx brontosaux capybarix echidnapx fennecowx dromedarx')
+    const ticket = await openTicket(alice, 'Axolotlqueue stalls', 'The Brontosaurus relay drops mail.')
+    await reply(agent, ticket, 'Restarted the Capybarium daemon.')
+    await reply(agent, ticket, 'Dromedaria licence expired.', true)
+    expect((await admin.patch(`/api/tickets/${ticket.id}`, { title: 'Axolotlqueue stalls at Echidnaport' })).status).toBe(200)
+    const carol = await userClient(admin, 'requester', { orgs: ['acme'], name: 'Carol Fennecowitz' })
+    const hers = await openTicket(carol, 'A plain title', 'Nothing else.')
+    const sorted = (xs: string[]) => [...xs].sort()
+    for (const [q, found] of [['axolotlq', ticket], ['brontosau', ticket], ['capybari', ticket], ['echidnap', ticket], ['fennecow', hers], ['dromedar', ticket]] as const) {
+      for (const who of [agent, admin]) expect(sorted(ids(await search(who, q))), q).toEqual(sorted([found.id, older.id]))
+    }
+    // A word only in a note still never matches for the requester.
+    expect(ids(await search(alice, 'dromedar'))).toEqual([older.id])
+    expect(sorted(ids(await search(alice, 'capybari')))).toEqual(sorted([ticket.id, older.id]))
+    const owner = postgres(app.ownerDatabaseUrl!, { max: 1, onnotice: () => {} })
+    try {
+      // Looked up as the whole words it starts (one GIN key each, not a prefix match).
+      const [{ q }] = await owner`select search_prefix('capybari')::text as q`
+      expect(sorted(q.split(' | '))).toEqual([`'capybarium'`, `'capybarix'`])
+    }
+    finally {
+      await owner.end()
+    }
+  })
+
+  it('matches a start shared by many words as a prefix, all of them found', async () => {
+    const words = Array.from({ length: 12 }, (_, i) => `quillworth${String.fromCharCode(97 + i)}`)
+    const made = await Promise.all(words.map(w => openTicket(alice, `About ${w}`, 'Nothing else.')))
+    const page = await search(agent, 'quillwor', '&limit=50')
+    expect(new Set(ids(page))).toEqual(new Set(made.map(t => t.id)))
+    expect(page.meta.total).toBe(12)
+    expect(ids(await search(agent, 'quillworthc'))).toEqual([made[2]!.id])
+  })
+
   it('keeps the web-search syntax: phrases, exclusions and or', async () => {
     const red = await openTicket(alice, 'Printer prints red stripes', 'The office printer on floor two.')
     const blue = await openTicket(alice, 'Scanner shows blue stripes', 'The office scanner.')

@@ -153,15 +153,15 @@ try {
   // Interleaved rounds, so every case and both paths see the same machine conditions. The path
   // that runs second finds the pages the first one read still in shared buffers (a common word
   // ran 10 ms faster the second time), so the two take turns at going first.
-  const viaHttp = async c => c.http.push((await get(c.path, cookies[c.role])).ms)
-  const inProcess = async (c) => {
+  const timeHttp = async c => c.http.push((await get(c.path, cookies[c.role])).ms)
+  const timeSql = async (c) => {
     const t0 = performance.now()
     await direct(c.role, c.params)
     c.sql.push(performance.now() - t0)
   }
   for (let round = 0; round < SAMPLES; round++) {
     for (const c of cases) {
-      for (const run of round % 2 ? [inProcess, viaHttp] : [viaHttp, inProcess]) await run(c)
+      for (const run of round % 2 ? [timeSql, timeHttp] : [timeHttp, timeSql]) await run(c)
     }
   }
   const budget = label => (/selective|only in replies|prefix/.test(label) ? 20 : /common/.test(label) ? 40 : /number$/.test(label) && /search/.test(label) ? 10 : 15)

@@ -129,6 +129,10 @@ export async function seed(sql, { tickets, agentEmail, requesterEmail, benchOrg 
       from comments where ticket_id = t.id) c on true
       cross join lateral (select to_tsvector('english', t.title) as title_doc, to_tsvector('english', t.body) as body_doc, ticket_search_requester_doc(t.requester_id) as requester_doc,
         coalesce(to_tsvector('english', c.replies), '') as replies_doc, coalesce(to_tsvector('english', c.notes), '') as notes_doc) d`)
+  // Triggers are off while seeding (session_replication_role), so the words a prefix expands to
+  // (search_lexemes, migration 0024) are written here, as its own backfill writes them.
+  await step('words of the documents', `insert into search_lexemes (lexeme)
+    select distinct l from ticket_search s, unnest(tsvector_to_array(s.staff_doc)) l on conflict do nothing`)
   for (const { indexname, indexdef } of indexes) {
     if (indexname !== 'comments_ticket_seq_idx') await step(`index ${indexname}`, indexdef)
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { and, asc, eq, gt, ilike, inArray, isNull, notInArray, or, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, gt, ilike, inArray, isNull, notInArray, or, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import type { AdminUser, RequesterChoice, RequesterRef, StaffMember, UserCreate, UserUpdate } from '../../shared/types/user'
 import { userCreateSchema } from '../../shared/types/user'
@@ -32,11 +32,17 @@ async function orgsOf(db: Database, userIds: string[]) {
   return byUser
 }
 
+/** A user with their organisations (by slug), in one statement: every request's principal is read with it. */
 export async function findUserWithOrgs(userId: string): Promise<UserWithOrgs | null> {
   const db = await useDb()
-  const [user] = await db.select().from(users).where(eq(users.id, userId))
-  if (!user) return null
-  return { ...user, orgs: (await orgsOf(db, [user.id])).get(user.id) ?? [] }
+  const [user] = await db.select({
+    ...getTableColumns(users),
+    // Spelt out: drizzle leaves a single-table select's columns unqualified, which in the
+    // subquery would name the organisation's id instead of the user's.
+    orgs: sql<UserWithOrgs['orgs']>`coalesce((select json_agg(json_build_object('id', o.id, 'slug', o.slug, 'name', o.name) order by o.slug)
+      from user_orgs uo join orgs o on o.id = uo.org_id where uo.user_id = users.id), '[]'::json)`,
+  }).from(users).where(eq(users.id, userId))
+  return user ?? null
 }
 
 /** Organisations are created the first time anyone names them. */

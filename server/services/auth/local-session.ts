@@ -6,6 +6,8 @@ import { jwtVerify, SignJWT } from 'jose'
 import { useDb } from '#server/db/client'
 import { localSessions } from '#server/db/schema'
 import { useConfig } from '#server/utils/config'
+import type { UserWithOrgs } from '#server/services/users'
+import { findUserWithOrgs } from '#server/services/users'
 
 export const LOCAL_SESSION_COOKIE = 'hd_auth'
 const issuer = 'helpdesk'
@@ -66,14 +68,20 @@ async function decode(token: string) {
   }
 }
 
-/** The signed-in user and when the session was issued, while its server-side row exists; else null. */
-export async function verifyLocalSession(token: string): Promise<{ userId: string, issuedAt: Date } | null> {
+/**
+ * The signed-in user and when the session was issued, while its server-side row exists; else
+ * null. The row and the user are read at the same time (on every request).
+ */
+export async function verifyLocalSession(token: string): Promise<{ user: UserWithOrgs | null, issuedAt: Date } | null> {
   const session = await decode(token)
   if (!session) return null
   const db = await useDb()
-  const [row] = await db.select({ id: localSessions.id }).from(localSessions)
-    .where(and(eq(localSessions.id, session.sid), eq(localSessions.userId, session.userId), gt(localSessions.expiresAt, new Date())))
-  return row ? session : null
+  const [[row], user] = await Promise.all([
+    db.select({ id: localSessions.id }).from(localSessions)
+      .where(and(eq(localSessions.id, session.sid), eq(localSessions.userId, session.userId), gt(localSessions.expiresAt, new Date()))),
+    findUserWithOrgs(session.userId),
+  ])
+  return row ? { user, issuedAt: session.issuedAt } : null
 }
 
 /** Ends the session a cookie names (sign-out): the cookie, and every copy of it, is refused from now on. */

@@ -103,7 +103,9 @@ export async function seed(sql, { tickets, agentEmail, requesterEmail, benchOrg 
       left join paragraphs p on g % 10 = 0 and p.i = 1 + abs(hashint4(g * 17)) % 2000
       join requesters r on r.i = 1 + floor(20000 * power(${uniform('g * 19')}, 1.5))::int
       left join agents a on abs(hashint4(g * 23)) % 10 < 6 and a.i = 1 + abs(hashint4(g * 29)) % 51
-      join agents fa on fa.i = 1 + abs(hashint4(g * 31)) % 51;
+      join agents fa on fa.i = 1 + abs(hashint4(g * 31)) % 51
+    -- In the order a helpdesk writes them (oldest first), not in the order a hash join leaves them.
+    order by g;
     select setval(pg_get_serial_sequence('tickets', 'number'), (select max(number) from tickets));
     update tickets set requester_id = (select id from users where email = '${requesterEmail}'), org_id = (select id from orgs where slug = '${benchOrg}')
       where number % ${Math.max(1, Math.floor(N / 100))} = 7;`)
@@ -128,7 +130,8 @@ export async function seed(sql, { tickets, agentEmail, requesterEmail, benchOrg 
     from tickets t left join lateral (select string_agg(body, ' ') filter (where not internal) as replies, string_agg(body, ' ') filter (where internal) as notes
       from comments where ticket_id = t.id) c on true
       cross join lateral (select to_tsvector('english', t.title) as title_doc, to_tsvector('english', t.body) as body_doc, ticket_search_requester_doc(t.requester_id) as requester_doc,
-        coalesce(to_tsvector('english', c.replies), '') as replies_doc, coalesce(to_tsvector('english', c.notes), '') as notes_doc) d`)
+        coalesce(to_tsvector('english', c.replies), '') as replies_doc, coalesce(to_tsvector('english', c.notes), '') as notes_doc) d
+    order by t.number`)
   // Triggers are off while seeding (session_replication_role), so the words a prefix expands to
   // (search_lexemes, migration 0024) are written here, as its own backfill writes them.
   await step('words of the documents', `insert into search_lexemes (lexeme)

@@ -133,6 +133,18 @@ export function sessionSettings(timeoutMs: number): Record<string, string> {
   }
 }
 
+/**
+ * How long postgres.js waits before connecting again after a failed attempt, in seconds. Its
+ * own backoff grows with every failure of any connection of the pool (3^n / 100 s, up to 20 s),
+ * so after an outage of a few seconds the first attempt once the database was back could come
+ * later than DB_TIMEOUT_MS, and a request answered 503 although the database answered again
+ * (test/e2e/faults.test.ts). Here it grows from 50 ms to a fifth of DB_TIMEOUT_MS, at most 1 s.
+ */
+export function reconnectBackoff(timeoutMs: number): (retries: number) => number {
+  const longest = Math.min(1, timeoutMs / 5 / 1000)
+  return retries => Math.min(longest, 0.05 * 2 ** Math.max(0, retries - 1))
+}
+
 async function connect(): Promise<Connection> {
   const config = useConfig()
   const folder = migrationsFolder()
@@ -146,6 +158,7 @@ async function connect(): Promise<Connection> {
     const client = postgres(config.DATABASE_URL, {
       ...options,
       max: config.DATABASE_POOL_SIZE,
+      backoff: reconnectBackoff(config.DB_TIMEOUT_MS),
       connection: sessionSettings(config.DB_TIMEOUT_MS),
     })
     dbPoolMax.set(config.DATABASE_POOL_SIZE)

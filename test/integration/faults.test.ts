@@ -78,6 +78,18 @@ describe('PostgreSQL down', () => {
     expect(await metric(app, 'helpdesk_dependency_failures_total{dependency="database"}')).toBeGreaterThanOrEqual(2)
   })
 
+  it('serves the first request after a longer outage (the pool tries again at least every fifth of DB_TIMEOUT_MS)', async () => {
+    proxy.cut()
+    // Four seconds of requests, each refused: postgres.js counts every failed attempt of the pool,
+    // and by its own backoff the next attempt would come seconds after the database is back.
+    for (const until = Date.now() + 4000; Date.now() < until;) expect((await agent.request('GET', '/api/tickets')).status).toBe(503)
+    proxy.restore()
+    await new Promise(r => setTimeout(r, 400))
+    const t0 = Date.now()
+    expect((await agent.request('GET', '/api/tickets')).status).toBe(200)
+    expect(Date.now() - t0).toBeLessThan(DB_TIMEOUT_MS)
+  })
+
   it('answers 503 instead of hanging when the database stops answering, and the pool recovers without a restart', async () => {
     await agent.get('/api/tickets')
     proxy.blackhole()

@@ -6,8 +6,6 @@ import { jwtVerify, SignJWT } from 'jose'
 import { useDb } from '#server/db/client'
 import { localSessions } from '#server/db/schema'
 import { useConfig } from '#server/utils/config'
-import type { UserWithOrgs } from '#server/services/users'
-import { findUserWithOrgs } from '#server/services/users'
 
 export const LOCAL_SESSION_COOKIE = 'hd_auth'
 const issuer = 'helpdesk'
@@ -68,19 +66,14 @@ async function decode(token: string) {
   }
 }
 
-/**
- * The signed-in user and when the session was issued, while its server-side row exists; else
- * null. One after the other, on one connection: read side by side, the second query could land
- * on a pool connection still backing off from an outage and miss DB_TIMEOUT_MS after the
- * database was back (test/e2e/faults.test.ts failed that way).
- */
-export async function verifyLocalSession(token: string): Promise<{ user: UserWithOrgs | null, issuedAt: Date } | null> {
+/** The signed-in user and when the session was issued, while its server-side row exists; else null. */
+export async function verifyLocalSession(token: string): Promise<{ userId: string, issuedAt: Date } | null> {
   const session = await decode(token)
   if (!session) return null
   const db = await useDb()
   const [row] = await db.select({ id: localSessions.id }).from(localSessions)
     .where(and(eq(localSessions.id, session.sid), eq(localSessions.userId, session.userId), gt(localSessions.expiresAt, new Date())))
-  return row ? { user: await findUserWithOrgs(session.userId), issuedAt: session.issuedAt } : null
+  return row ? session : null
 }
 
 /** Ends the session a cookie names (sign-out): the cookie, and every copy of it, is refused from now on. */

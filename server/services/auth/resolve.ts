@@ -3,6 +3,7 @@ import { createError, getCookie, getRequestHeader, setResponseHeader } from 'h3'
 import { apiScopes } from '#shared/types/user'
 import { primaryRole } from '#shared/utils/roles'
 import type { UserWithOrgs } from '#server/services/users'
+import { findUserWithOrgs } from '#server/services/users'
 import { bearerTokensEnabled, useConfig } from '#server/utils/config'
 import type { Principal } from '#server/utils/principal'
 import { bearerTokenOf, verifyBearerToken } from './bearer'
@@ -69,8 +70,9 @@ const fromLocalSession: Resolver = async (event) => {
   const token = getCookie(event, LOCAL_SESSION_COOKIE)
   if (!token) return null
   const session = await verifyLocalSession(token)
-  const user = session?.user
-  if (!session || !user?.active) return null
+  if (!session) return null
+  const user = await findUserWithOrgs(session.userId)
+  if (!user?.active) return null
   if (user.sessionsValidAfter && session.issuedAt < user.sessionsValidAfter) return null
   return toPrincipal(user, 'local')
 }

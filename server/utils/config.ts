@@ -52,6 +52,8 @@ export const configSchema = z.object({
   // Optional owner role for migrations; DATABASE_URL's role then only gets data rights (row-level security binds it).
   DATABASE_MIGRATION_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_SIZE: int(10),
+  // Named prepared statements (plans reused per connection); false behind a pooler that cannot keep them.
+  DATABASE_PREPARE: bool(true),
   // Allow the app's database role to bypass row-level security in production (superuser / BYPASSRLS).
   DATABASE_ALLOW_RLS_BYPASS: bool(false),
 

@@ -132,7 +132,9 @@ try {
     add(`${role}: search common term`, role, { limit: '25', q: terms.common.w })
     add(`${role}: search word only in replies`, role, { limit: '25', q: terms.repliesOnly.w })
     add(`${role}: search ticket number`, role, { limit: '25', q: `#${await numberFor(role)}` })
-    add(`${role}: search prefix of a word`, role, { limit: '25', q: terms.selective.w.slice(0, Math.max(3, terms.selective.w.length - 2)) })
+    // The selective word without its last letter, and without two (which starts several words).
+    add(`${role}: search prefix of a word`, role, { limit: '25', q: terms.selective.w.slice(0, Math.max(3, terms.selective.w.length - 1)) })
+    add(`${role}: search prefix of several words`, role, { limit: '25', q: terms.selective.w.slice(0, Math.max(3, terms.selective.w.length - 2)) })
   }
   const cookies = Object.fromEntries(Object.entries(people).map(([role, client]) => [role, client.cookie]))
 
@@ -142,6 +144,7 @@ try {
     const inProcess = await direct(c.role, c.params)
     if (JSON.stringify(viaHttp.data.map(t => t.id)) !== JSON.stringify(inProcess.data.map(t => t.id))) throw new Error(`${c.label}: HTTP and direct answers differ`)
     c.total = viaHttp.meta.total
+    c.capped = viaHttp.meta.totalCapped === true
   }
 
   const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]
@@ -164,13 +167,19 @@ try {
       for (const run of round % 2 ? [timeSql, timeHttp] : [timeHttp, timeSql]) await run(c)
     }
   }
-  const budget = label => (/selective|only in replies|prefix/.test(label) ? 20 : /common/.test(label) ? 40 : /number$/.test(label) && /search/.test(label) ? 10 : 15)
+  // The issue's budgets; a prefix is held to a selective term's, or to a common one's when it
+  // matches as many tickets as a common word (its total is capped).
+  const budget = (c) => {
+    if (/common/.test(c.label) || (/prefix/.test(c.label) && c.capped)) return 40
+    if (/selective|only in replies|prefix/.test(c.label)) return 20
+    return /search ticket number$/.test(c.label) ? 10 : 15
+  }
   console.log(`\n${'case'.padEnd(44)} ${'total'.padStart(6)} ${'HTTP p50'.padStart(9)} ${'HTTP p95'.padStart(9)} ${'SQL p95'.padStart(8)} ${'HTTP/SQL'.padStart(9)} ${'budget'.padStart(7)}`)
   for (const c of cases) {
     c.p95 = pct(c.http, 0.95)
     c.sqlP95 = pct(c.sql, 0.95)
-    const ok = c.p95 <= budget(c.label) && c.p95 <= 2 * c.sqlP95 ? '' : '  over'
-    console.log(`${c.label.padEnd(44)} ${String(c.total).padStart(6)} ${pct(c.http, 0.5).toFixed(2).padStart(9)} ${c.p95.toFixed(2).padStart(9)} ${c.sqlP95.toFixed(2).padStart(8)} ${(c.p95 / c.sqlP95).toFixed(2).padStart(9)} ${`${budget(c.label)} ms`.padStart(7)}${ok}`)
+    const ok = c.p95 <= budget(c) && c.p95 <= 2 * c.sqlP95 ? '' : '  over'
+    console.log(`${c.label.padEnd(44)} ${String(c.total).padStart(6)} ${pct(c.http, 0.5).toFixed(2).padStart(9)} ${c.p95.toFixed(2).padStart(9)} ${c.sqlP95.toFixed(2).padStart(8)} ${(c.p95 / c.sqlP95).toFixed(2).padStart(9)} ${`${budget(c)} ms`.padStart(7)}${ok}`)
   }
   console.log('\ndeep page / page one (p95, budget ≤ 1.2):')
   for (const c of cases.filter(c => c.label.endsWith('deep page'))) {

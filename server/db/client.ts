@@ -66,8 +66,11 @@ export function guarded<T extends object>(client: T, timeoutMs: number, prepare:
     return query
   }
   // postgres.js's unsafe(text, parameters, options); without parameters it is a simple query.
+  // A prepared statement's parameters are serialized by the types PostgreSQL describes, and
+  // drizzle hands timestamps to postgres.js as strings (it replaces their serializers), so a Date
+  // in a raw sql`` template is given as its ISO string (unprepared, postgres.js guessed its type).
   const prepared = (args: unknown[]) => Array.isArray(args[1]) && args[1].length
-    ? [args[0], args[1], { ...(args[2] as object | undefined), prepare }]
+    ? [args[0], args[1].map(v => (v instanceof Date ? v.toISOString() : v)), { ...(args[2] as object | undefined), prepare }]
     : args
   const refusingAfter = <S extends object>(sql: S, deadline: number): S => new Proxy(sql, {
     get(target, key, receiver) {

@@ -33,7 +33,7 @@ async function orgsOf(db: Database, userIds: string[]) {
 }
 
 /** A user with their organisations (by slug), in one statement: every request's principal is read with it. */
-export async function findUserWithOrgs(userId: string): Promise<UserWithOrgs | null> {
+export async function findUserWithOrgs(userId: string, also?: SQL): Promise<UserWithOrgs | null> {
   const db = await useDb()
   const [user] = await db.select({
     ...getTableColumns(users),
@@ -41,7 +41,7 @@ export async function findUserWithOrgs(userId: string): Promise<UserWithOrgs | n
     // subquery would name the organisation's id instead of the user's.
     orgs: sql<UserWithOrgs['orgs']>`coalesce((select json_agg(json_build_object('id', o.id, 'slug', o.slug, 'name', o.name) order by o.slug)
       from user_orgs uo join orgs o on o.id = uo.org_id where uo.user_id = users.id), '[]'::json)`,
-  }).from(users).where(eq(users.id, userId))
+  }).from(users).where(also ? and(eq(users.id, userId), also) : eq(users.id, userId))
   return user ?? null
 }
 

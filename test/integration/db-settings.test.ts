@@ -27,6 +27,9 @@ describe('statements with parameters', () => {
       await db.execute(drizzleSql`select ${2}::int + 0 as one`)
       await db.transaction(tx => tx.execute(drizzleSql`select ${3}::int + 1 as two`))
       await db.execute(drizzleSql.raw('select 1 as three'))
+      // A Date in a raw template (drizzle leaves timestamps to postgres.js as strings).
+      const [recent] = await db.execute<{ recent: boolean }>(drizzleSql`select ${new Date()} > now() - interval '1 minute' as recent`)
+      expect(recent).toEqual({ recent: true })
       const rows = await client.unsafe(`select statement from pg_prepared_statements where statement like '%as one' or statement like '%as two' or statement like '%as three' order by statement`)
       return rows.map(r => r.statement)
     }

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { and, eq, gt, lt } from 'drizzle-orm'
+import { and, eq, lt, sql } from 'drizzle-orm'
 import { jwtVerify, SignJWT } from 'jose'
 import { useDb } from '#server/db/client'
 import { localSessions } from '#server/db/schema'
+import type { UserWithOrgs } from '#server/services/users'
+import { findUserWithOrgs } from '#server/services/users'
 import { useConfig } from '#server/utils/config'
 
 export const LOCAL_SESSION_COOKIE = 'hd_auth'
@@ -66,14 +68,18 @@ async function decode(token: string) {
   }
 }
 
-/** The signed-in user and when the session was issued, while its server-side row exists; else null. */
-export async function verifyLocalSession(token: string): Promise<{ userId: string, issuedAt: Date } | null> {
+/**
+ * The signed-in user, with their organisations, and when the session was issued, while its
+ * server-side row exists; else null. One statement, as every request of a signed-in browser
+ * reads it (a round trip less than reading the session and then the user).
+ */
+export async function localSessionUser(token: string): Promise<{ user: UserWithOrgs, issuedAt: Date } | null> {
   const session = await decode(token)
   if (!session) return null
-  const db = await useDb()
-  const [row] = await db.select({ id: localSessions.id }).from(localSessions)
-    .where(and(eq(localSessions.id, session.sid), eq(localSessions.userId, session.userId), gt(localSessions.expiresAt, new Date())))
-  return row ? session : null
+  // Spelt out and qualified: the user's statement names its own columns unqualified.
+  const user = await findUserWithOrgs(session.userId, sql`exists (select 1 from local_sessions ls
+    where ls.id = ${session.sid} and ls.user_id = users.id and ls.expires_at > ${new Date()})`)
+  return user && { user, issuedAt: session.issuedAt }
 }
 
 /** Ends the session a cookie names (sign-out): the cookie, and every copy of it, is refused from now on. */

@@ -3,11 +3,10 @@ import { createError, getCookie, getRequestHeader, setResponseHeader } from 'h3'
 import { apiScopes } from '#shared/types/user'
 import { primaryRole } from '#shared/utils/roles'
 import type { UserWithOrgs } from '#server/services/users'
-import { findUserWithOrgs } from '#server/services/users'
 import { bearerTokensEnabled, useConfig } from '#server/utils/config'
 import type { Principal } from '#server/utils/principal'
 import { bearerTokenOf, verifyBearerToken } from './bearer'
-import { LOCAL_SESSION_COOKIE, verifyLocalSession } from './local-session'
+import { LOCAL_SESSION_COOKIE, localSessionUser } from './local-session'
 import { currentOidcSession } from './oidc-sessions'
 import { tokenIdentity } from './tokens'
 
@@ -69,11 +68,10 @@ const fromLocalSession: Resolver = async (event) => {
   if (useConfig().AUTH_MODE !== 'local') return null
   const token = getCookie(event, LOCAL_SESSION_COOKIE)
   if (!token) return null
-  const session = await verifyLocalSession(token)
-  if (!session) return null
-  const user = await findUserWithOrgs(session.userId)
-  if (!user?.active) return null
-  if (user.sessionsValidAfter && session.issuedAt < user.sessionsValidAfter) return null
+  const session = await localSessionUser(token)
+  if (!session?.user.active) return null
+  const { user, issuedAt } = session
+  if (user.sessionsValidAfter && issuedAt < user.sessionsValidAfter) return null
   return toPrincipal(user, 'local')
 }
 

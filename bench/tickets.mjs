@@ -245,10 +245,10 @@ try {
   console.log(`/healthz with a session cookie ${pct(withSession, 0.5).toFixed(0)} req/s, without ${pct(without, 0.5).toFixed(0)} req/s: ratio ${(pct(withSession, 0.5) / pct(without, 0.5)).toFixed(2)} (budget ≥ 0.9)`)
 
   // --- sizes, memory, and the plans of the slowest cases -------------------------------------------
-  const [sizes] = await owner`select pg_relation_size('ticket_search_public_idx') as public, pg_relation_size('ticket_search_staff_idx') as staff, pg_relation_size('ticket_search_title_idx') as title,
+  const [sizes] = await owner`select pg_relation_size('ticket_search_staff_idx') as staff, pg_relation_size('ticket_search_title_idx') as title,
     pg_relation_size('ticket_search') as rows, pg_total_relation_size('ticket_search') as total`
   const per100k = bytes => `${(Number(bytes) * 100_000 / tickets / 2 ** 20).toFixed(1)} MB`
-  console.log(`search index per 100,000 tickets: requesters' GIN ${per100k(sizes.public)}, staff GIN ${per100k(sizes.staff)}, titles' GIN ${per100k(sizes.title)}; the rows a search reads ${per100k(sizes.rows)}; with the documents out of line and every index ${per100k(sizes.total)}`)
+  console.log(`search index per 100,000 tickets: the documents' GIN ${per100k(sizes.staff)}, titles' GIN ${per100k(sizes.title)}; the rows a search reads ${per100k(sizes.rows)}; with the documents out of line and every index ${per100k(sizes.total)}`)
   const rss = (await import('node:fs')).readFileSync(`/proc/${app.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]
   console.log(`app RSS after the bench: ${(Number(rss) / 1024).toFixed(0)} MB (budget ≤ 400 MB)`)
 

@@ -263,7 +263,9 @@ export const ticketSearch = pgTable('ticket_search', {
   requesterDoc: tsvector('requester_doc').notNull(),
   repliesDoc: tsvector('replies_doc').notNull().default(sql`''::tsvector`),
   notesDoc: tsvector('notes_doc').notNull().default(sql`''::tsvector`),
-  // What requesters search (all but internal notes), and what staff search (everything).
+  // What requesters match (all but internal notes), and what staff match (everything). Only
+  // staff_doc is indexed: a requester's words are found through it, then public_doc decides
+  // (migration 0028_search_one_index; a reply put its thread's words into two indexes).
   publicDoc: tsvector('public_doc').notNull(),
   staffDoc: tsvector('staff_doc').notNull(),
   // Makes every row long enough for PostgreSQL to move the documents out of line (it tries only
@@ -274,7 +276,6 @@ export const ticketSearch = pgTable('ticket_search', {
   // Entries go straight into the index, with no pending list: a reply rewrites its ticket's
   // whole document, and on a long thread the reply that filled the list merged it (25-120 ms);
   // every search read the list first (migration 0026_gin_direct).
-  index('ticket_search_public_idx').using('gin', t.publicDoc).with({ fastupdate: false }),
   // Title hits come first; a common word's are found here, then the rest newest first.
   index('ticket_search_title_idx').using('gin', t.titleDoc).with({ fastupdate: false }),
   index('ticket_search_staff_idx').using('gin', t.staffDoc).with({ fastupdate: false }),

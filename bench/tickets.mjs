@@ -194,8 +194,9 @@ try {
   // mailed all 51 agents, the long one 1 person: rendering 50 mails hid the thread's cost).
   const [{ big, requesterId, org, assigneeId }] = await owner`select t.number as big, t.requester_id as "requesterId", o.slug as org, t.assignee_id as "assigneeId"
     from tickets t left join orgs o on o.id = t.org_id where t.number = ${base}`
+  const replies = 30
   const fresh = []
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < replies; i++) {
     const res = await admin.post('/api/tickets', { title: `Bench reply target ${i}`, body: 'A new ticket.', requester: { id: requesterId }, ...(org ? { org } : {}) })
     if (res.status !== 201) throw new Error(`new ticket: ${res.status} ${JSON.stringify(res.body)}`)
     if (assigneeId && (await admin.patch(`/api/tickets/${res.body.number}`, { assigneeId })).status !== 200) throw new Error('assign')
@@ -210,11 +211,11 @@ try {
   const onBig = []
   const onNew = []
   const [{ since }] = await owner`select now() as since`
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < replies; i++) {
     onBig.push(await replyMs(big))
     onNew.push(await replyMs(fresh[i]))
   }
-  const [told] = await owner`select count(*) filter (where t.number = ${big})::float / 30 as big, count(*) filter (where t.number <> ${big})::float / 30 as fresh
+  const [told] = await owner`select count(*) filter (where t.number = ${big})::float / ${replies} as big, count(*) filter (where t.number <> ${big})::float / ${replies} as fresh
     from mail_outbox m join comments c on c.id = m.comment_id join tickets t on t.id = c.ticket_id
     where c.body = ${`A reply from the benchmark about the ${terms.common.w}.`} and c.created_at >= ${since}`
   console.log(`\nmails queued per reply: ${told.big.toFixed(1)} on the long ticket, ${told.fresh.toFixed(1)} on a new one`)

@@ -136,19 +136,28 @@ export function eventVisibility(viewer: Pick<Viewer, 'roles'>): SQL | undefined 
  * condition above still returns nothing the caller may not see.
  */
 export async function asPrincipal<T>(principal: Viewer, work: (tx: Database) => Promise<T>): Promise<T> {
-  return withContext(visibilityMode(principal), principal.userId, principal.orgIds, canSeeInternalNotes(principal), work)
+  return withContext(principalContext(principal), work)
 }
 
 /** For the system's own jobs (clean-ups, exports by admins): every ticket. */
 export function asSystem<T>(work: (tx: Database) => Promise<T>): Promise<T> {
-  return withContext('all', '', [], true, work)
+  return withContext(context('all', '', [], true), work)
 }
 
-async function withContext<T>(mode: VisibilityMode, userId: string, orgIds: string[], staff: boolean, work: (tx: Database) => Promise<T>): Promise<T> {
+/** The statement that tells the transaction who is asking (what `asPrincipal` runs first). */
+export function principalContext(principal: Viewer): SQL {
+  return context(visibilityMode(principal), principal.userId, principal.orgIds, canSeeInternalNotes(principal))
+}
+
+function context(mode: VisibilityMode, userId: string, orgIds: string[], staff: boolean): SQL {
+  return sql`select set_config('app.mode', ${mode}, true), set_config('app.user_id', ${userId}, true),
+    set_config('app.org_ids', ${orgIds.join(',')}, true), set_config('app.staff', ${staff ? 'on' : 'off'}, true)`
+}
+
+async function withContext<T>(statement: SQL, work: (tx: Database) => Promise<T>): Promise<T> {
   const db = await useDb()
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('app.mode', ${mode}, true), set_config('app.user_id', ${userId}, true),
-      set_config('app.org_ids', ${orgIds.join(',')}, true), set_config('app.staff', ${staff ? 'on' : 'off'}, true)`)
+    await tx.execute(statement)
     return work(tx)
   })
 }

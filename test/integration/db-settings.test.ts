@@ -4,7 +4,7 @@ import postgres from 'postgres'
 import { afterAll, describe, expect, it } from 'vitest'
 import { guarded, sessionSettings } from '../../server/db/client'
 import { readTicketList, ticketListQuerySchema } from '../../server/services/ticket-list'
-import { canSeeInternalNotes, visibilityMode } from '../../server/services/visibility'
+import { principalContext } from '../../server/services/visibility'
 import type { Principal } from '../../server/utils/principal'
 import { adminDatabaseUrl, startApp } from '../fixtures/app'
 import { signedInAdmin, userClient } from '../fixtures/client'
@@ -66,8 +66,7 @@ describe('a list page', () => {
       const principal: Principal = { userId: me.id, subject: null, email: me.email, name: me.name, roles: me.roles, orgs: me.orgs, orgIds, scopes: [], via: 'local' }
       const db = drizzle(guarded(client, 5000, true))
       const page = (params: Record<string, string>) => db.transaction(async (tx) => {
-        await tx.execute(drizzleSql`select set_config('app.mode', ${visibilityMode(principal)}, true), set_config('app.user_id', ${principal.userId}, true),
-          set_config('app.org_ids', ${orgIds.join(',')}, true), set_config('app.staff', ${canSeeInternalNotes(principal) ? 'on' : 'off'}, true)`)
+        await tx.execute(principalContext(principal))
         return readTicketList(tx as never, principal, ticketListQuerySchema(100).parse(params))
       })
       const first = await page({ limit: '2' })

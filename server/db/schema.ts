@@ -273,12 +273,12 @@ export const ticketSearch = pgTable('ticket_search', {
   // stay narrow (migration 0019_search_rows_narrow). Compressed in the row, a few bytes.
   toastPad: text('toast_pad').generatedAlwaysAs(sql`repeat(' ', 2100)`),
 }, t => [
-  // Entries go straight into the index, with no pending list: a reply rewrites its ticket's
-  // whole document, and on a long thread the reply that filled the list merged it (25-120 ms);
-  // every search read the list first (migration 0026_gin_direct).
+  // Titles: entries go straight into the index (0026_gin_direct). The documents: through the
+  // pending list, which the job `search.flush` merges outside requests (0029): a reply rewrites
+  // its ticket's whole document, all of a long thread's words (docs/search.md, "Costs").
   // Title hits come first; a common word's are found here, then the rest newest first.
   index('ticket_search_title_idx').using('gin', t.titleDoc).with({ fastupdate: false }),
-  index('ticket_search_staff_idx').using('gin', t.staffDoc).with({ fastupdate: false }),
+  index('ticket_search_staff_idx').using('gin', t.staffDoc).with({ fastupdate: true, gin_pending_list_limit: 4096 }),
   // Walking matches newest first, and the parts of the visibility rule (as on tickets).
   index('ticket_search_activity_number_idx').on(t.activityAt, t.number),
   index('ticket_search_updated_number_idx').on(t.updatedAt, t.number),

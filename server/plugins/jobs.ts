@@ -5,9 +5,10 @@ import { useConfig } from '#server/utils/config'
 import { useLogger } from '#server/utils/logger'
 import { pendingUploadCleanup } from '#server/services/attachment-jobs'
 import { inboundSweep, processInbound } from '#server/services/mail/inbound/jobs'
+import { flushSearchIndex } from '#server/services/search-jobs'
 
 // Every job, named here so each is registered (and bundled) before the runner starts.
-const jobs = [pendingUploadCleanup, deliverMail, sweepOutbox, processInbound, inboundSweep]
+const jobs = [pendingUploadCleanup, deliverMail, sweepOutbox, processInbound, inboundSweep, flushSearchIndex]
 
 /**
  * Starts the job runner in the worker (PROCESS_ROLE=worker, `npm run worker`) and, per

@@ -128,6 +128,8 @@ export const configSchema = z.object({
   // Uploads announced but never completed are removed after this many seconds.
   PENDING_UPLOAD_MAX_AGE: int(3600),
   ATTACHMENT_CLEANUP_INTERVAL: int(600),
+  // Seconds between merges of the search index's pending list (server/services/search-jobs.ts).
+  SEARCH_FLUSH_INTERVAL: int(1),
 
   // Background jobs and the worker process (docs/email.md). Unset JOBS_IN_PROCESS: the app runs
   // jobs itself without REDIS_URL, and leaves them to `npm run worker` with it.

@@ -80,9 +80,10 @@ export interface ReplyConflict { statusCode: 409, statusMessage: 'Conflict', mes
 
 /**
  * Adds a reply or an internal note. With `seenUpTo` and without `confirm`, a public reply or a
- * status change by someone else since then answers a conflict and posts nothing.
+ * status change by someone else since then answers a conflict and posts nothing. `options.id`:
+ * the new comment's id, for a caller that must find it again after a crash (mail).
  */
-export async function addComment(principal: Principal, id: string, input: CommentCreate): Promise<Comment | ReplyConflict> {
+export async function addComment(principal: Principal, id: string, input: CommentCreate, options: { id?: string } = {}): Promise<Comment | ReplyConflict> {
   if (input.internal && !canSeeInternalNotes(principal)) {
     throw createError({ statusCode: 403, statusMessage: 'Forbidden', message: 'Only agents can add internal notes.' })
   }
@@ -94,7 +95,7 @@ export async function addComment(principal: Principal, id: string, input: Commen
       if (newer.length) return { statusCode: 409, statusMessage: 'Conflict', message: 'Someone else replied or changed the status since you opened the ticket.', newer }
     }
     const [comment] = await tx.insert(comments)
-      .values({ ticketId: ticket.id, authorId: principal.userId, body: input.body, internal: input.internal })
+      .values({ id: options.id, ticketId: ticket.id, authorId: principal.userId, body: input.body, internal: input.internal })
       .returning({ id: comments.id })
     const now = new Date()
     // The comment's trigger moves the ticket's activity times (a note only the staff one).

@@ -73,8 +73,9 @@ export async function visibleTicketId(db: Database, principal: Principal, id: st
 /**
  * Opens a ticket for the caller, or, when staff open it on someone's behalf, for that requester:
  * the ticket is theirs (their organisation), and its history records who opened it.
+ * `options.id`: the new ticket's id, for a caller that must find it again after a crash (mail).
  */
-export async function createTicket(principal: Principal, input: TicketCreate, onBehalfOf?: UserWithOrgs): Promise<Ticket> {
+export async function createTicket(principal: Principal, input: TicketCreate, onBehalfOf?: UserWithOrgs, options: { id?: string } = {}): Promise<Ticket> {
   const requesterOrgs = onBehalfOf ? onBehalfOf.orgs : principal.orgs.map((slug, i) => ({ slug, id: principal.orgIds[i]! }))
   let orgIndex = 0
   if (input.org) {
@@ -86,6 +87,7 @@ export async function createTicket(principal: Principal, input: TicketCreate, on
   if (!canSeeTicket(principal, { requesterId, assigneeId: null, orgId })) throw badInput('requester', 'belongs to an organisation whose tickets you do not see')
   const id = await asPrincipal(principal, async (tx) => {
     const [ticket] = await tx.insert(tickets).values({
+      id: options.id,
       title: input.title,
       body: input.body,
       priority: input.priority ?? 'normal',

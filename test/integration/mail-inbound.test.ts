@@ -215,6 +215,52 @@ describe('threading', () => {
   })
 })
 
+describe('a message whose processing stopped after it stored something', () => {
+  // As the database is when the worker dies right after storing (or fails after it on its last
+  // attempt): the ticket or reply and its files are there, the message says nothing of them yet.
+  async function stoppedAfterStoring(outcome: Outcome) {
+    await owner`update inbound_messages set state = 'failed', result = null, ticket_id = null, comment_id = null,
+      reason = 'the worker stopped', processed_at = null, lease_until = null where id = ${outcome.id}`
+    await owner`delete from mail_message_ids where ticket_id = ${outcome.ticketId}`
+  }
+  async function retried(id: string): Promise<Outcome> {
+    expect((await admin.post(`/api/admin/mail/inbound/${id}/retry`)).status).toBe(200)
+    let outcome: Outcome
+    await expect.poll(async () => {
+      outcome = (await admin.get<Outcome>(`/api/admin/mail/inbound/${id}`)).body
+      return outcome.state
+    }, { timeout: 20_000, interval: 100 }).not.toBe('queued')
+    return outcome!
+  }
+  const counted = async (ticketId: string) => (await owner`select
+    (select count(*)::int from tickets) as tickets,
+    (select count(*)::int from attachments where ticket_id = ${ticketId}) as files,
+    (select count(*)::int from comments where ticket_id = ${ticketId}) as replies,
+    (select count(*)::int from mail_outbox where ticket_id = ${ticketId}) as mails`)[0]
+
+  it('yields the ticket it stored, with its file and its acknowledgement once, when it runs again', async () => {
+    const first = await send('new-ticket-attachment', { FROM: 'gwen@customer.example', TITLE: 'The worker died after this one' })
+    expect(first).toMatchObject({ state: 'processed', result: 'created' })
+    const before = await counted(first.ticketId!)
+    expect(before!.files).toBe(1)
+    expect(before!.mails).toBeGreaterThan(0) // the acknowledgement, at least
+    await stoppedAfterStoring(first)
+    expect(await retried(first.id)).toMatchObject({ state: 'processed', result: 'created', ticketId: first.ticketId })
+    expect(await counted(first.ticketId!)).toEqual(before)
+  })
+
+  it('yields the reply it stored once, when it runs again', async () => {
+    const original = await openTicket('hugo@customer.example')
+    const answer = await send('gmail-reply', { FROM: 'hugo@customer.example', IN_REPLY_TO: original.messageId, NUMBER: original.number })
+    expect(answer).toMatchObject({ state: 'processed', result: 'appended', ticketId: original.id })
+    const before = await counted(original.id)
+    await stoppedAfterStoring(answer)
+    expect(await retried(answer.id)).toMatchObject({ state: 'processed', result: 'appended', ticketId: original.id })
+    expect(await counted(original.id)).toEqual(before)
+    expect((await comments(original.id)).filter(c => !c.internal)).toHaveLength(before!.replies)
+  })
+})
+
 describe('loops and bounces', () => {
   it('an out-of-office reply is recorded on the ticket as an internal note, never answered and never a ticket', async () => {
     const original = await openTicket('olga@customer.example')

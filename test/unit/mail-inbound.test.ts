@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { classify, failedRecipients } from '../../server/services/mail/inbound/classify'
 import { htmlToMarkdown, messageText, stripQuoted } from '../../server/services/mail/inbound/content'
 import { looksLikeMessage, messageIds, parseMessage } from '../../server/services/mail/inbound/parse'
+import { storedIdFor } from '../../server/services/mail/inbound/stored-ids'
 import { findThread, threadHints } from '../../server/services/mail/inbound/threading'
 import type { ThreadLookups } from '../../server/services/mail/inbound/threading'
 import { mailFixture } from '../fixtures/mail'
@@ -143,5 +145,16 @@ describe('threading order and who may add', () => {
   it('a ticket the sender may not see is never added to', async () => {
     const { mail } = await parsed('gmail-reply', { NUMBER: 1042 })
     expect(await findThread(threadHints(mail), lookups({ number: 'C' }, []))).toEqual({ ticketId: null, reason: 'the sender may not add to the ticket named by its number' })
+  })
+})
+
+describe('what a message stores is named the same on every attempt', () => {
+  it('gives each part of a message its own id, the same each time, valid wherever the API takes a uuid', () => {
+    const message = '5b0f3c52-8a54-4f0e-9a7e-3f1f5b9d2c11'
+    const ids = ['ticket', 'reply', 'note', 'file:0', 'file:1'].map(what => storedIdFor(message, what))
+    expect(new Set(ids).size).toBe(5)
+    expect(ids).toEqual(['ticket', 'reply', 'note', 'file:0', 'file:1'].map(what => storedIdFor(message, what)))
+    expect(storedIdFor('5b0f3c52-8a54-4f0e-9a7e-3f1f5b9d2c12', 'ticket')).not.toBe(ids[0])
+    for (const id of ids) expect(z.uuid().safeParse(id).success, id).toBe(true)
   })
 })

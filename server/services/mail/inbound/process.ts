@@ -1,7 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { and, count, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
-import { attachments, comments, inboundMessages, users } from '#server/db/schema'
+import { and, count, eq, inArray, isNull, lt, notInArray, or, sql } from 'drizzle-orm'
+import { attachments, comments, inboundMessages, tickets, users } from '#server/db/schema'
 import type { InboundMessageRow } from '#server/db/schema'
 import { isAllowedType } from '#server/services/attachments'
 import { addComment } from '#server/services/comments'
@@ -22,6 +22,7 @@ import type { InboundMail, MailAttachment } from './parse'
 import { parseMessage } from './parse'
 import { knownSender, senderAsUser } from './senders'
 import { findThread, threadHints } from './threading'
+import { storedIdFor } from './stored-ids'
 
 type Outcome = Pick<InboundMessageRow, 'state' | 'result' | 'ticketId' | 'commentId' | 'reason'> & { fullText?: string | null }
 
@@ -61,13 +62,31 @@ function composeText(text: string, mail: InboundMail, left: string[]): string {
   return clip(body.trim() || '(no text)', maxText)
 }
 
-/** Stores the message's files on the ticket (or reply) through the storage layer. A file that fails is logged, not fatal. */
-async function storeAttachments(files: MailAttachment[], ticketId: string, commentId: string | null, uploaderId: string) {
+/** What one message stores, by the ids it gets on every attempt (`storedIdFor`). */
+function storedBy(inboundId: string, mail: InboundMail) {
+  return {
+    ticket: storedIdFor(inboundId, 'ticket'),
+    reply: storedIdFor(inboundId, 'reply'),
+    note: storedIdFor(inboundId, 'note'),
+    file: (file: MailAttachment) => storedIdFor(inboundId, `file:${mail.attachments.indexOf(file)}`),
+    files: mail.attachments.map((_, i) => storedIdFor(inboundId, `file:${i}`)),
+  }
+}
+type Stored = ReturnType<typeof storedBy>
+
+/**
+ * Stores the message's files on the ticket (or reply) through the storage layer, but those an
+ * earlier attempt stored. A file that fails is logged, not fatal.
+ */
+async function storeAttachments(files: MailAttachment[], ticketId: string, commentId: string | null, uploaderId: string, stored: Stored) {
   if (!files.length) return
   const storage = await useStorage()
   const { MAX_UPLOAD_BYTES } = useConfig()
+  const earlier = new Set((await asSystem(tx => tx.select({ id: attachments.id }).from(attachments)
+    .where(inArray(attachments.id, files.map(stored.file))))).map(r => r.id))
   for (const file of files) {
-    const id = randomUUID()
+    const id = stored.file(file)
+    if (earlier.has(id)) continue
     const key = `tickets/${ticketId}/${id}`
     const filename = sanitizeFilename(file.filename)
     try {
@@ -81,10 +100,12 @@ async function storeAttachments(files: MailAttachment[], ticketId: string, comme
   }
 }
 
-async function attachmentRoom(ticketId: string | null): Promise<number> {
+/** Room for the message's files on the ticket; its own, stored by an earlier attempt, take none. */
+async function attachmentRoom(ticketId: string | null, stored: Stored): Promise<number> {
   const { MAX_ATTACHMENTS_PER_TICKET } = useConfig()
   if (!ticketId) return MAX_ATTACHMENTS_PER_TICKET
-  const [row] = await asSystem(tx => tx.select({ n: count() }).from(attachments).where(eq(attachments.ticketId, ticketId)))
+  const own = stored.files.length ? notInArray(attachments.id, stored.files) : undefined
+  const [row] = await asSystem(tx => tx.select({ n: count() }).from(attachments).where(and(eq(attachments.ticketId, ticketId), own)))
   return Math.max(0, MAX_ATTACHMENTS_PER_TICKET - row!.n)
 }
 
@@ -109,17 +130,18 @@ async function claim(row: InboundMessageRow): Promise<{ ticketId: string | null 
 }
 
 /** An automatic reply on a ticket: recorded as an internal note, never answered, never a ticket. */
-async function recordAutoReply(mail: InboundMail, sender: UserWithOrgs | null, reason: string): Promise<Outcome> {
+async function recordAutoReply(mail: InboundMail, sender: UserWithOrgs | null, reason: string, stored: Stored): Promise<Outcome> {
   const thread = await findThread(threadHints(mail), threadLookups(sender))
   if (!thread.ticketId || !sender) return ignored(`automatic reply (${reason}): no ticket opened, not answered`)
   const text = messageText(mail)
-  const [note] = await asSystem(tx => tx.insert(comments).values({
+  await asSystem(tx => tx.insert(comments).values({
+    id: stored.note,
     ticketId: thread.ticketId!,
     authorId: sender.id,
     body: clip(`Automatic reply received (${reason}); not answered.\n\n${text.body}`, maxText),
     internal: true,
-  }).returning({ id: comments.id }))
-  return { state: 'processed', result: 'appended', ticketId: thread.ticketId, commentId: note!.id, reason: `automatic reply (${reason}): recorded, not answered`, fullText: text.full }
+  }).onConflictDoNothing())
+  return { state: 'processed', result: 'appended', ticketId: thread.ticketId, commentId: stored.note, reason: `automatic reply (${reason}): recorded, not answered`, fullText: text.full }
 }
 
 /** Delivery status notification: the failed recipients' addresses are marked as bounced. */
@@ -132,31 +154,41 @@ async function recordBounce(failed: string[], originalIds: string[]): Promise<Ou
   return { state: 'processed', result: 'bounce', ticketId, commentId: null, reason: failed.length ? `delivery failed for ${failed.join(', ')}` : 'delivery report without a failed recipient' }
 }
 
-async function fromPerson(mail: InboundMail): Promise<Outcome> {
+async function fromPerson(mail: InboundMail, stored: Stored): Promise<Outcome> {
   const from = mail.from!
   const known = await knownSender(from.address)
   if (known && !known.active) return ignored(`the sender's account (${from.address}) is deactivated`)
   const thread = await findThread(threadHints(mail), threadLookups(known))
   const text = messageText(mail)
-  const { kept, left } = checkAttachments(mail.attachments, await attachmentRoom(thread.ticketId))
+  const { kept, left } = checkAttachments(mail.attachments, await attachmentRoom(thread.ticketId, stored))
 
   if (thread.ticketId) {
     // Staff answer publicly; a requester's answer to a resolved or closed ticket reopens it.
     // A mail answers what its writer read: it is never held back as a crossed reply.
-    const reply = await addComment(toPrincipal(known!, 'mail'), thread.ticketId, { body: composeText(text.body, mail, left), internal: false, confirm: true })
-    if ('newer' in reply) throw new Error('a confirmed reply cannot conflict')
-    await storeAttachments(kept, thread.ticketId, reply.id, known!.id)
-    return { state: 'processed', result: 'appended', ticketId: thread.ticketId, commentId: reply.id, reason: `reply threaded by ${thread.via}`, fullText: text.full }
+    const [earlier] = await asSystem(tx => tx.select({ ticketId: comments.ticketId }).from(comments).where(eq(comments.id, stored.reply)))
+    if (!earlier) {
+      const reply = await addComment(toPrincipal(known!, 'mail'), thread.ticketId, { body: composeText(text.body, mail, left), internal: false, confirm: true }, { id: stored.reply })
+      if ('newer' in reply) throw new Error('a confirmed reply cannot conflict')
+    }
+    const ticketId = earlier?.ticketId ?? thread.ticketId
+    await storeAttachments(kept, ticketId, stored.reply, known!.id, stored)
+    return { state: 'processed', result: 'appended', ticketId, commentId: stored.reply, reason: `reply threaded by ${thread.via}`, fullText: text.full }
   }
 
+  // Stored by an earlier attempt that did not finish: its ticket, and the files still missing.
+  const [earlier] = await asSystem(tx => tx.select({ requesterId: tickets.requesterId }).from(tickets).where(eq(tickets.id, stored.ticket)))
+  if (earlier) {
+    await storeAttachments(kept, stored.ticket, null, earlier.requesterId, stored)
+    return { state: 'processed', result: 'created', ticketId: stored.ticket, commentId: null, reason: 'reason' in thread ? thread.reason : null, fullText: text.full }
+  }
   if (!(await withinRateLimit('mail_inbound', from.address))) {
     return ignored(`more than ${useConfig().MAIL_INBOUND_RATE?.points} new tickets from ${from.address} within the limit's window (MAIL_INBOUND_RATE)`)
   }
   const sender = known ?? await senderAsUser(from)
   // A new ticket keeps the quoted history: it is the context of the request.
   const title = clip(mail.subject.replace(/\s+/g, ' ').trim() || text.body.split('\n')[0]!.slice(0, 80) || '(no subject)', maxTitle)
-  const ticket = await createTicket(toPrincipal(sender, 'mail'), { title: title.slice(0, maxTitle), body: composeText(text.full, mail, left) })
-  await storeAttachments(kept, ticket.id, null, sender.id)
+  const ticket = await createTicket(toPrincipal(sender, 'mail'), { title: title.slice(0, maxTitle), body: composeText(text.full, mail, left) }, undefined, { id: stored.ticket })
+  await storeAttachments(kept, ticket.id, null, sender.id, stored)
   return { state: 'processed', result: 'created', ticketId: ticket.id, commentId: null, reason: 'reason' in thread ? thread.reason : null, fullText: text.full }
 }
 
@@ -169,8 +201,9 @@ async function decide(row: InboundMessageRow): Promise<Outcome> {
   if (duplicate) return { state: 'ignored', result: 'duplicate', ticketId: duplicate.ticketId, commentId: null, reason: `already received (Message-ID ${row.messageId ?? 'none, same bytes'})` }
   if (kind.kind === 'bounce') return recordBounce(kind.failedRecipients, kind.originalMessageIds)
   if (!mail.from) return ignored('no sender address (From)')
-  if (kind.kind === 'auto-reply') return recordAutoReply(mail, await knownSender(mail.from.address), kind.reason)
-  return fromPerson(mail)
+  const stored = storedBy(row.id, mail)
+  if (kind.kind === 'auto-reply') return recordAutoReply(mail, await knownSender(mail.from.address), kind.reason, stored)
+  return fromPerson(mail, stored)
 }
 
 async function finish(row: InboundMessageRow, outcome: Outcome) {

@@ -392,6 +392,10 @@ describe('what keeps search fast at a million tickets (docs/search.md)', () => {
         ['ticket_search_staff_idx', ['fastupdate=on', 'gin_pending_list_limit=4096']],
         ['ticket_search_title_idx', ['fastupdate=off']],
       ])
+      // Who may see a row is in that index too, so an agent's words and access are one scan (0030);
+      // the visibility matrix checks that the access words let through all the rule does.
+      const [index] = await owner`select pg_get_indexdef('ticket_search_staff_idx'::regclass) as definition`
+      expect(index!.definition).toContain('USING gin (staff_doc, ticket_search_access(requester_id, assignee_id, org_id))')
     }
     finally {
       await owner.end()

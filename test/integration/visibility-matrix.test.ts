@@ -181,6 +181,8 @@ describe('search applies the same rule (search_tickets reads copies of the colum
     for (const kind of kinds.filter(k => actor.tickets[k])) {
       const byNumber = (await actor.client.get(`/api/tickets?q=%23${actor.tickets[kind]!.number}`)).body
       expect(`${kind}: ${byNumber.meta.jump?.id ?? 'none'}`).toBe(`${kind}: ${sees[role][kind] ? actor.tickets[kind]!.id : 'none'}`)
+      // Nor is it counted: the total is what the page shows (a handful of matches at most).
+      expect(`${kind}: ${byNumber.meta.total}`).toBe(`${kind}: ${byNumber.data.length}`)
     }
   })
 })

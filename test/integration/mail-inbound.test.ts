@@ -47,7 +47,11 @@ interface Outcome { id: string, state: string, result: string | null, ticketId: 
 async function deliver(raw: Buffer): Promise<Outcome> {
   const res = await relay(raw)
   expect(res.status).toBe(202)
-  const { id } = await res.json() as { id: string }
+  return decided(((await res.json()) as { id: string }).id)
+}
+
+/** The outcome of a stored message once the worker has decided about it. */
+async function decided(id: string): Promise<Outcome> {
   let outcome: Outcome
   await expect.poll(async () => {
     outcome = (await admin.get<Outcome>(`/api/admin/mail/inbound/${id}`)).body
@@ -225,12 +229,7 @@ describe('a message whose processing stopped after it stored something', () => {
   }
   async function retried(id: string): Promise<Outcome> {
     expect((await admin.post(`/api/admin/mail/inbound/${id}/retry`)).status).toBe(200)
-    let outcome: Outcome
-    await expect.poll(async () => {
-      outcome = (await admin.get<Outcome>(`/api/admin/mail/inbound/${id}`)).body
-      return outcome.state
-    }, { timeout: 20_000, interval: 100 }).not.toBe('queued')
-    return outcome!
+    return decided(id)
   }
   const counted = async (ticketId: string) => (await owner`select
     (select count(*)::int from tickets) as tickets,

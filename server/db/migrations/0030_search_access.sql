@@ -135,11 +135,11 @@ BEGIN
   IF tokens IS NULL THEN
     EXECUTE format('explain (format json) select from ticket_search s where %s and %s', matched, indexed)
       INTO estimate USING query, named, me, my_orgs, statuses, ranks, assignee, org, after, lim, cap;
-  END IF;
-  IF (estimate->0->'Plan'->>'Plan Rows')::float8 >= 2 * cap THEN
-    EXECUTE format('select count(*)::int from (select from ticket_search s where %s and %s limit $11) x', matched, indexed)
-      INTO n USING query, named, me, my_orgs, statuses, ranks, assignee, org, after, lim, cap;
-    common := n >= cap;
+    IF (estimate->0->'Plan'->>'Plan Rows')::float8 >= 2 * cap THEN
+      EXECUTE format('select count(*)::int from (select from ticket_search s where %s and %s limit $11) x', matched, indexed)
+        INTO n USING query, named, me, my_orgs, statuses, ranks, assignee, org, after, lim, cap;
+      common := n >= cap;
+    END IF;
   END IF;
   IF NOT common THEN
     -- Every match up to the cap, in one scan of the indexes. Below the cap (a rare word) the page

@@ -64,12 +64,13 @@ function composeText(text: string, mail: InboundMail, left: string[]): string {
 
 /** What one message stores, by the ids it gets on every attempt (`storedIdFor`). */
 function storedBy(inboundId: string, mail: InboundMail) {
+  const files = mail.attachments.map((_, i) => storedIdFor(inboundId, `file:${i}`))
   return {
     ticket: storedIdFor(inboundId, 'ticket'),
     reply: storedIdFor(inboundId, 'reply'),
     note: storedIdFor(inboundId, 'note'),
-    file: (file: MailAttachment) => storedIdFor(inboundId, `file:${mail.attachments.indexOf(file)}`),
-    files: mail.attachments.map((_, i) => storedIdFor(inboundId, `file:${i}`)),
+    files,
+    file: (file: MailAttachment) => files[mail.attachments.indexOf(file)]!,
   }
 }
 type Stored = ReturnType<typeof storedBy>
@@ -175,21 +176,21 @@ async function fromPerson(mail: InboundMail, stored: Stored): Promise<Outcome> {
     return { state: 'processed', result: 'appended', ticketId, commentId: stored.reply, reason: `reply threaded by ${thread.via}`, fullText: text.full }
   }
 
-  // Stored by an earlier attempt that did not finish: its ticket, and the files still missing.
+  // A ticket an earlier attempt stored (it did not finish) is kept; only missing files are added.
   const [earlier] = await asSystem(tx => tx.select({ requesterId: tickets.requesterId }).from(tickets).where(eq(tickets.id, stored.ticket)))
-  if (earlier) {
-    await storeAttachments(kept, stored.ticket, null, earlier.requesterId, stored)
-    return { state: 'processed', result: 'created', ticketId: stored.ticket, commentId: null, reason: 'reason' in thread ? thread.reason : null, fullText: text.full }
+  let requesterId = earlier?.requesterId
+  if (!requesterId) {
+    if (!(await withinRateLimit('mail_inbound', from.address))) {
+      return ignored(`more than ${useConfig().MAIL_INBOUND_RATE?.points} new tickets from ${from.address} within the limit's window (MAIL_INBOUND_RATE)`)
+    }
+    const sender = known ?? await senderAsUser(from)
+    // A new ticket keeps the quoted history: it is the context of the request.
+    const title = clip(mail.subject.replace(/\s+/g, ' ').trim() || text.body.split('\n')[0]!.slice(0, 80) || '(no subject)', maxTitle)
+    await createTicket(toPrincipal(sender, 'mail'), { title: title.slice(0, maxTitle), body: composeText(text.full, mail, left) }, undefined, { id: stored.ticket })
+    requesterId = sender.id
   }
-  if (!(await withinRateLimit('mail_inbound', from.address))) {
-    return ignored(`more than ${useConfig().MAIL_INBOUND_RATE?.points} new tickets from ${from.address} within the limit's window (MAIL_INBOUND_RATE)`)
-  }
-  const sender = known ?? await senderAsUser(from)
-  // A new ticket keeps the quoted history: it is the context of the request.
-  const title = clip(mail.subject.replace(/\s+/g, ' ').trim() || text.body.split('\n')[0]!.slice(0, 80) || '(no subject)', maxTitle)
-  const ticket = await createTicket(toPrincipal(sender, 'mail'), { title: title.slice(0, maxTitle), body: composeText(text.full, mail, left) }, undefined, { id: stored.ticket })
-  await storeAttachments(kept, ticket.id, null, sender.id, stored)
-  return { state: 'processed', result: 'created', ticketId: ticket.id, commentId: null, reason: 'reason' in thread ? thread.reason : null, fullText: text.full }
+  await storeAttachments(kept, stored.ticket, null, requesterId, stored)
+  return { state: 'processed', result: 'created', ticketId: stored.ticket, commentId: null, reason: 'reason' in thread ? thread.reason : null, fullText: text.full }
 }
 
 async function decide(row: InboundMessageRow): Promise<Outcome> {

@@ -232,3 +232,24 @@ describe('Grafana dashboard', () => {
     for (const name of names) expect(exported, name).toMatch(new RegExp(`^# TYPE ${name.replace(/_bucket$/, '')} `, 'm'))
   })
 })
+
+describe('sessions, remembered for a few seconds by each process', () => {
+  it('end on both at sign-out, and a change by an admin or by the user reaches the next request on either', async () => {
+    const user = await userClient(admin, 'requester', { name: 'Before the change' })
+    const elsewhere = new Client(second.url)
+    elsewhere.cookie = user.cookie
+    // Both processes have just resolved the cookie, and remember what it named.
+    expect((await user.get('/api/me')).body).toMatchObject({ name: 'Before the change', roles: ['requester'] })
+    expect((await elsewhere.get('/api/me')).body).toMatchObject({ name: 'Before the change', roles: ['requester'] })
+
+    expect((await admin.patch(`/api/admin/users/${user.user.id}`, { role: 'agent' })).status).toBe(200)
+    expect((await elsewhere.get('/api/me')).body.roles).toEqual(['agent'])
+    expect((await user.patch('/api/me', { name: 'After the change' })).status).toBe(200)
+    expect((await elsewhere.get('/api/me')).body.name).toBe('After the change')
+    expect((await elsewhere.get('/api/tickets')).status).toBe(200)
+
+    expect((await user.post('/api/auth/logout', {})).status).toBeLessThan(300)
+    expect((await elsewhere.get('/api/me')).status).toBe(401)
+    expect((await elsewhere.get('/api/tickets')).status).toBe(401)
+  })
+})

@@ -8,6 +8,7 @@ import { authFailures } from '#server/utils/metrics'
 import { actorOf } from '#server/utils/principal'
 import { endLocalSession, issueLocalSession, LOCAL_SESSION_COOKIE, localSessionCookieOptions } from './local-session'
 import { toMe } from './me'
+import { announceUserChange } from './revocation'
 
 /** Password sign-in exists in AUTH_MODE=local only. */
 export function requireLocalMode(): void {
@@ -32,6 +33,8 @@ export async function signInLocal(event: H3Event, input: { email: string, passwo
 /** Ends the caller's local session. */
 export async function signOutLocal(event: H3Event): Promise<void> {
   const token = getCookie(event, LOCAL_SESSION_COOKIE)
-  if (token) await endLocalSession(token)
+  const userId = token && await endLocalSession(token)
+  // Every copy of the cookie is refused at once on the other replicas too.
+  if (userId) await announceUserChange(userId)
   deleteCookie(event, LOCAL_SESSION_COOKIE, localSessionCookieOptions())
 }

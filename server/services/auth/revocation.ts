@@ -3,11 +3,12 @@ import { useConfig } from '#server/utils/config'
 import { useLogger } from '#server/utils/logger'
 import { useRedis } from '#server/utils/redis'
 import { forgetTokenPrincipalsOf } from './bearer'
+import { forgetLocalSessionsOf } from './local-session'
 
 /**
- * Principals derived from bearer tokens are remembered for a short while (the gateway's hot path).
- * When a user is revoked, deactivated or changed, every replica forgets theirs at once: here
- * directly, elsewhere through Redis pub/sub.
+ * Principals derived from bearer tokens, and local sessions' users, are remembered for a short
+ * while (the hot path of every request). When a user is revoked, deactivated, changed or signs
+ * out, every replica forgets theirs at once: here directly, elsewhere through Redis pub/sub.
  */
 const channel = () => `${useConfig().REDIS_KEY_PREFIX}:auth:user-changed`
 let subscriber: Redis | undefined
@@ -17,12 +18,17 @@ export function listenForUserChanges(): void {
   if (!redis || subscriber) return
   subscriber = redis.duplicate()
   subscriber.on('error', (error: Error) => useLogger().warn({ err: error }, `redis (user changes): ${error.message}`))
-  subscriber.on('message', (_channel: string, userId: string) => forgetTokenPrincipalsOf(userId))
+  subscriber.on('message', (_channel: string, userId: string) => forgetPrincipalsOf(userId))
   void subscriber.subscribe(channel()).catch(() => {})
 }
 
-export async function announceUserChange(userId: string): Promise<void> {
+function forgetPrincipalsOf(userId: string): void {
   forgetTokenPrincipalsOf(userId)
+  forgetLocalSessionsOf(userId)
+}
+
+export async function announceUserChange(userId: string): Promise<void> {
+  forgetPrincipalsOf(userId)
   await useRedis()?.publish(channel(), userId).catch((error: Error) => useLogger().warn({ err: error }, 'could not tell the other replicas about a user change'))
 }
 

@@ -22,10 +22,13 @@ export async function revokeUserSessions(actor: Actor, userId: string): Promise<
  * replica, and a deactivated user's server-side sessions end at once, not when they expire.
  */
 export async function afterUserChange(userId: string, deactivated: boolean): Promise<void> {
-  await Promise.all([announceUserChange(userId), ...(deactivated ? [endSessionsOf(userId), endLocalSessionsOf(userId)] : [])])
+  if (deactivated) await Promise.all([endSessionsOf(userId), endLocalSessionsOf(userId)])
+  await announceUserChange(userId)
 }
 
 /** Ends every server-side session of a user (OIDC and local) and tells every replica. */
 export async function endAllSessionsOf(userId: string): Promise<void> {
-  await Promise.all([endSessionsOf(userId), endLocalSessionsOf(userId), announceUserChange(userId)])
+  await Promise.all([endSessionsOf(userId), endLocalSessionsOf(userId)])
+  // Once they are gone: a replica that forgets and reads again finds none.
+  await announceUserChange(userId)
 }

@@ -53,8 +53,21 @@ describe('the browser during an outage', () => {
     await reopen(page)
     expect(new URL(page.url()).pathname).not.toBe('/login')
 
-    // Reloading during the outage shows the outage, not the sign-in page; "Try again" brings the page back.
+    // Reloading during the outage keeps the signed-in page: the app remembers a session it looked up
+    // a moment ago (5 s), and the queue says what failed, with a way to try again.
     proxy.cut()
+    await page.reload()
+    const failed = page.getByRole('alert').filter({ hasText: 'Could not load this' })
+    await expect.poll(() => failed.textContent(), { timeout: 15_000 }).toMatch(/database is not answering/i)
+    expect(page.url()).toBe(signedInAt)
+    proxy.restore()
+    await failed.getByRole('button', { name: 'Try again' }).click()
+    await expect.poll(() => failed.count(), { timeout: 15_000 }).toBe(0)
+
+    // Once the session has to be looked up again, reloading shows the outage, not the sign-in page;
+    // "Try again" brings the page back.
+    proxy.cut()
+    await new Promise(r => setTimeout(r, 5500))
     await page.reload()
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toContain('cannot reach a service')
     expect(page.url()).toBe(signedInAt)

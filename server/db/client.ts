@@ -41,10 +41,11 @@ function migrationsFolder(): string {
  * - an unreachable or overloaded database surfaces as DependencyUnavailable (answered 503);
  * - statements are named prepared statements when `prepare` is on (drizzle asks for unnamed
  *   ones, and postgres.js sends those without parameters as simple queries): PostgreSQL then
- *   plans a statement's text once per connection instead of on every request. Planning was 2.7
- *   of a list page's 5 ms in the database at a million tickets (its policies and a dozen indexes
- *   on `tickets`); PostgreSQL keeps planning anew while a
- *   generic plan would cost more than the ones made for the values (its plan cache's rule).
+ *   plans a statement's text once per connection instead of on every request (an admin's list
+ *   names nobody, and was planned on every request). Planning was 2.7 of a list page's 5 ms in
+ *   the database at a million tickets (its policies and a dozen indexes on `tickets`); with
+ *   parameters PostgreSQL keeps planning anew while a generic plan would cost more than the ones
+ *   made for the values (its plan cache's rule).
  */
 export function guarded<T extends object>(client: T, timeoutMs: number, prepare: boolean): T {
   const outage = (error: unknown) => {
@@ -70,8 +71,6 @@ export function guarded<T extends object>(client: T, timeoutMs: number, prepare:
   // A prepared statement's parameters are serialized by the types PostgreSQL describes, and
   // drizzle hands timestamps to postgres.js as strings (it replaces their serializers), so a Date
   // in a raw sql`` template is given as its ISO string (unprepared, postgres.js guessed its type).
-  // A statement without parameters is prepared too (postgres.js sends one as a simple query, planned
-  // every time): an admin's list names nobody, and its plan was made anew on every request.
   const prepared = (args: unknown[]) => Array.isArray(args[1]) && args[1].length
     ? [args[0], args[1].map(v => (v instanceof Date ? v.toISOString() : v)), { ...(args[2] as object | undefined), prepare }]
     : prepare ? [args[0], [], { ...(args[2] as object | undefined), prepare, simple: false }] : args

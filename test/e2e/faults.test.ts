@@ -67,9 +67,10 @@ describe('the browser during an outage', () => {
     // Once the session has to be looked up again, reloading shows the outage, not the sign-in page;
     // "Try again" brings the page back.
     proxy.cut()
-    await new Promise(r => setTimeout(r, 5500))
-    await page.reload()
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toContain('cannot reach a service')
+    await expect.poll(async () => {
+      await page.reload()
+      return page.getByRole('heading', { level: 1 }).textContent()
+    }, { timeout: 20_000, intervals: [1000] }).toContain('cannot reach a service')
     expect(page.url()).toBe(signedInAt)
     proxy.restore()
     await page.getByRole('link', { name: 'Try again' }).click()

@@ -78,7 +78,7 @@ type LocalSession = { user: UserWithOrgs, issuedAt: Date }
  * (`forgetLocalSessionsOf`, called by revocation.ts); a lookup that overlapped a forgetting is
  * not kept. The memo only bounds what nobody announces (an organisation renamed) to 5 s.
  */
-const memo = new Map<string, { session: LocalSession, userId: string, until: number }>()
+const memo = new Map<string, { session: LocalSession, until: number }>()
 const memoMs = 5_000
 const memoEntries = 10_000
 let forgettings = 0
@@ -103,7 +103,7 @@ export async function localSessionUser(token: string): Promise<LocalSession | nu
   const found = { user, issuedAt: session.issuedAt }
   if (before === forgettings) {
     if (memo.size >= memoEntries) memo.delete(memo.keys().next().value!)
-    memo.set(token, { session: found, userId: user.id, until: Math.min(now + memoMs, session.expiresAt) })
+    memo.set(token, { session: found, until: Math.min(now + memoMs, session.expiresAt) })
   }
   return found
 }
@@ -112,27 +112,25 @@ export async function localSessionUser(token: string): Promise<LocalSession | nu
 export function forgetLocalSessionsOf(userId: string): void {
   forgettings++
   for (const [token, known] of memo) {
-    if (known.userId === userId) memo.delete(token)
+    if (known.session.user.id === userId) memo.delete(token)
   }
 }
 
 /**
  * Ends the session a cookie names (sign-out): the cookie, and every copy of it, is refused from
- * now on. Answers whose session it was, for the caller to tell the other replicas.
+ * now on. Answers whose session it was: the caller announces the change (revocation.ts), which
+ * makes every replica, this one included, forget what it remembers.
  */
 export async function endLocalSession(token: string): Promise<string | null> {
   const session = await decode(token)
   if (!session) return null
   await (await useDb()).delete(localSessions).where(eq(localSessions.id, session.sid))
-  // After the row is gone: a lookup that read it before is then not kept.
-  forgetLocalSessionsOf(session.userId)
   return session.userId
 }
 
-/** Ends every local session of a user (revocation, deactivation). */
+/** Ends every local session of a user (revocation, deactivation); the caller announces it, as above. */
 export async function endLocalSessionsOf(userId: string): Promise<void> {
   await (await useDb()).delete(localSessions).where(eq(localSessions.userId, userId))
-  forgetLocalSessionsOf(userId)
 }
 
 export function localSessionCookieOptions() {

@@ -209,6 +209,35 @@ describe('several app processes', () => {
       await replica.kill()
     }
   })
+
+  it('lets a revocation or a sign-out on one replica reach the session the other one remembers', async () => {
+    const replica = await startApp({ ...env, PORT: String(ports[1]) })
+    try {
+      const admin = await signedIn(['helpdesk-admins'])
+      const remembered = async () => {
+        const { client } = await signedIn(['helpdesk-agents'])
+        const other = new Client(replica.url)
+        other.cookie = client.cookie
+        // Both processes have just looked the session up, and remember it for a few seconds.
+        expect((await client.get('/api/me')).status).toBe(200)
+        expect((await other.get('/api/me')).status).toBe(200)
+        return { client, other }
+      }
+
+      const revoked = await remembered()
+      const { id } = (await revoked.client.get('/api/me')).body
+      expect((await admin.client.delete(`/api/admin/users/${id}/sessions`)).status).toBe(204)
+      expect((await revoked.other.get('/api/me')).status).toBe(401)
+
+      const signedOut = await remembered()
+      expect((await signedOut.client.post('/api/auth/logout')).status).toBe(200)
+      // The copy of the cookie in another browser, on the other replica, is signed out too.
+      expect((await signedOut.other.get('/api/me')).status).toBe(401)
+    }
+    finally {
+      await replica.kill()
+    }
+  })
 })
 
 describe('ending sessions', () => {

@@ -8,6 +8,7 @@ import { localSessions } from '#server/db/schema'
 import type { UserWithOrgs } from '#server/services/users'
 import { findUserWithOrgs } from '#server/services/users'
 import { useConfig } from '#server/utils/config'
+import { SessionMemo } from './session-memo'
 
 export const LOCAL_SESSION_COOKIE = 'hd_auth'
 const issuer = 'helpdesk'
@@ -70,18 +71,8 @@ async function decode(token: string) {
 
 type LocalSession = { user: UserWithOrgs, issuedAt: Date }
 
-/**
- * What a cookie resolved to, remembered for a few seconds: a signed-in browser sends several
- * requests at once, and each read its session and user (0.85 ms at p50 and 2.3 at p95 of a
- * 1.4 ms `/api/me` at a million tickets). Nothing that changed is served from here: sign-out,
- * revocation, deactivation and every change of the user forget it on every replica at once
- * (`forgetLocalSessionsOf`, called by revocation.ts); a lookup that overlapped a forgetting is
- * not kept. The memo only bounds what nobody announces (an organisation renamed) to 5 s.
- */
-const memo = new Map<string, { session: LocalSession, until: number }>()
-const memoMs = 5_000
-const memoEntries = 10_000
-let forgettings = 0
+/** See session-memo.ts: a signed-in browser's requests need not each read the session again. */
+const memo = new SessionMemo<LocalSession>()
 
 /**
  * The signed-in user, with their organisations, and when the session was issued, while its
@@ -89,31 +80,14 @@ let forgettings = 0
  * reads it (a round trip less than reading the session and then the user).
  */
 export async function localSessionUser(token: string): Promise<LocalSession | null> {
-  const now = Date.now()
-  const known = memo.get(token)
-  if (known && known.until > now) return known.session
-  if (known) memo.delete(token)
-  const session = await decode(token)
-  if (!session) return null
-  const before = forgettings
-  // Spelt out and qualified: the user's statement names its own columns unqualified.
-  const user = await findUserWithOrgs(session.userId, sql`exists (select 1 from local_sessions ls
-    where ls.id = ${session.sid} and ls.user_id = users.id and ls.expires_at > ${new Date()})`)
-  if (!user) return null
-  const found = { user, issuedAt: session.issuedAt }
-  if (before === forgettings) {
-    if (memo.size >= memoEntries) memo.delete(memo.keys().next().value!)
-    memo.set(token, { session: found, until: Math.min(now + memoMs, session.expiresAt) })
-  }
-  return found
-}
-
-/** Forgets what this process remembers of a user's sessions (revocation.ts, on every replica). */
-export function forgetLocalSessionsOf(userId: string): void {
-  forgettings++
-  for (const [token, known] of memo) {
-    if (known.session.user.id === userId) memo.delete(token)
-  }
+  return memo.resolve(token, async () => {
+    const session = await decode(token)
+    if (!session) return null
+    // Spelt out and qualified: the user's statement names its own columns unqualified.
+    const user = await findUserWithOrgs(session.userId, sql`exists (select 1 from local_sessions ls
+      where ls.id = ${session.sid} and ls.user_id = users.id and ls.expires_at > ${new Date()})`)
+    return user && { value: { user, issuedAt: session.issuedAt }, until: session.expiresAt }
+  })
 }
 
 /**

@@ -8,6 +8,8 @@ import { DependencyUnavailable } from '#server/utils/dependencies'
 import { grantsFromGroups } from './groups'
 import { useLogger } from '#server/utils/logger'
 import { useIdentityProvider } from './oidc-provider'
+import { announceUserChange } from './revocation'
+import { SessionMemo } from './session-memo'
 import { sessionStore, singleFlight } from './session-store'
 import { audit } from '#server/services/audit'
 import { actorOf } from '#server/utils/principal'
@@ -144,18 +146,27 @@ async function currentRecord(sessionId: string, ttl: number): Promise<SessionRec
   })
 }
 
-/** The signed-in user of the request's OIDC session, or null. */
+/** See session-memo.ts: a signed-in browser's requests need not each read the session again. */
+const memo = new SessionMemo<OidcSession>()
+
+/**
+ * The signed-in user of the request's OIDC session, or null. Remembered per cookie until the
+ * access token expires at the latest, so the request after that still renews the session.
+ */
 export async function currentOidcSession(event: H3Event): Promise<OidcSession | null> {
   // Checked first: h3 would otherwise hand every anonymous caller a new, empty session cookie.
-  if (!getCookie(event, MODULE_SESSION_COOKIE)) return null
-  const session = await moduleSession(event)
-  if (!session.id || !session.data.provider) return null
-  const ttl = remainingLifetime(session.data)
-  if (ttl <= 0) return null
-  const record = await currentRecord(session.id, ttl)
-  if (!record?.userId) return null
-  const user = await findUserWithOrgs(record.userId)
-  return user ? { user, signedInAt: new Date(record.signedInAt!) } : null
+  const cookie = getCookie(event, MODULE_SESSION_COOKIE)
+  if (!cookie) return null
+  return memo.resolve(cookie, async () => {
+    const session = await moduleSession(event)
+    if (!session.id || !session.data.provider) return null
+    const ttl = remainingLifetime(session.data)
+    if (ttl <= 0) return null
+    const record = await currentRecord(session.id, ttl)
+    if (!record?.userId) return null
+    const user = await findUserWithOrgs(record.userId)
+    return user && { value: { user, signedInAt: new Date(record.signedInAt!) }, until: Math.min(record.exp, nowSeconds() + ttl) * 1000 }
+  })
 }
 
 /**
@@ -233,6 +244,8 @@ export async function signOutOidc(event: H3Event): Promise<string> {
     if (session.id) {
       record = await sessionStore().getItem<SessionRecord>(session.id)
       await sessionStore().removeItem(session.id)
+      // Every copy of the cookie is refused at once on the other replicas too.
+      if (record?.userId) await announceUserChange(record.userId)
     }
     await session.clear()
   }

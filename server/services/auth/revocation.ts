@@ -3,12 +3,13 @@ import { useConfig } from '#server/utils/config'
 import { useLogger } from '#server/utils/logger'
 import { useRedis } from '#server/utils/redis'
 import { forgetTokenPrincipalsOf } from './bearer'
-import { forgetLocalSessionsOf } from './local-session'
+import { forgetSessionsOf } from './session-memo'
 
 /**
- * Principals derived from bearer tokens, and local sessions' users, are remembered for a short
- * while (the hot path of every request). When a user is revoked, deactivated, changed or signs
- * out, every replica forgets theirs at once: here directly, elsewhere through Redis pub/sub.
+ * Principals derived from bearer tokens, and the users of local and OIDC sessions, are
+ * remembered for a short while (the hot path of every request). When a user is revoked,
+ * deactivated, changed or signs out, every replica forgets theirs at once: here directly,
+ * elsewhere through Redis pub/sub.
  */
 const channel = () => `${useConfig().REDIS_KEY_PREFIX}:auth:user-changed`
 let subscriber: Redis | undefined
@@ -24,7 +25,7 @@ export function listenForUserChanges(): void {
 
 function forgetPrincipalsOf(userId: string): void {
   forgetTokenPrincipalsOf(userId)
-  forgetLocalSessionsOf(userId)
+  forgetSessionsOf(userId)
 }
 
 export async function announceUserChange(userId: string): Promise<void> {

@@ -24,7 +24,8 @@ let app: RunningApp
 beforeAll(async () => {
   const port = await freePort()
   ;[idp, proxy] = await Promise.all([
-    startIdp({ appUrls: [`http://127.0.0.1:${port}`] }),
+    // Tokens that outlive the test: what is remembered depends on the outage alone, not on renewal.
+    startIdp({ appUrls: [`http://127.0.0.1:${port}`], accessTokenTtl: 300 }),
     startFaultProxy({ host: redisTarget.hostname, port: Number(redisTarget.port || 6379) }),
   ])
   app = await startApp({
@@ -51,7 +52,9 @@ describe('Redis down with single sign-on', () => {
     for (const fault of ['cut', 'blackhole'] as const) {
       proxy[fault]()
       // The app remembers a session it looked up a moment ago for a few seconds
-      // (session-memo.ts); once that has lapsed, each request needs Redis.
+      // (session-memo.ts), so the person's next request still works; once that has lapsed,
+      // each request needs Redis.
+      expect((await client.fetch('/api/me', { signal: patience() })).status).toBe(200)
       await expect.poll(async () => (await client.fetch('/api/me', { signal: patience() })).status, { timeout: 15_000, interval: 500 }).toBe(503)
       const started = Date.now()
       const me = await client.fetch('/api/me', { signal: patience() })

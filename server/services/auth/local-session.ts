@@ -8,7 +8,7 @@ import { localSessions } from '#server/db/schema'
 import type { UserWithOrgs } from '#server/services/users'
 import { findUserWithOrgs } from '#server/services/users'
 import { useConfig } from '#server/utils/config'
-import { SessionMemo } from './session-memo'
+import { rememberedSession } from './session-memo'
 
 export const LOCAL_SESSION_COOKIE = 'hd_auth'
 const issuer = 'helpdesk'
@@ -71,16 +71,14 @@ async function decode(token: string) {
 
 type LocalSession = { user: UserWithOrgs, issuedAt: Date }
 
-/** See session-memo.ts: a signed-in browser's requests need not each read the session again. */
-const memo = new SessionMemo<LocalSession>()
-
 /**
  * The signed-in user, with their organisations, and when the session was issued, while its
  * server-side row exists; else null. One statement, as every request of a signed-in browser
- * reads it (a round trip less than reading the session and then the user).
+ * reads it (a round trip less than reading the session and then the user), and remembered for a
+ * few seconds (session-memo.ts).
  */
 export async function localSessionUser(token: string): Promise<LocalSession | null> {
-  return memo.resolve(token, async () => {
+  return rememberedSession(LOCAL_SESSION_COOKIE, token, async () => {
     const session = await decode(token)
     if (!session) return null
     // Spelt out and qualified: the user's statement names its own columns unqualified.

@@ -9,7 +9,7 @@ import { grantsFromGroups } from './groups'
 import { useLogger } from '#server/utils/logger'
 import { useIdentityProvider } from './oidc-provider'
 import { announceUserChange } from './revocation'
-import { SessionMemo } from './session-memo'
+import { rememberedSession } from './session-memo'
 import { sessionStore, singleFlight } from './session-store'
 import { audit } from '#server/services/audit'
 import { actorOf } from '#server/utils/principal'
@@ -146,18 +146,16 @@ async function currentRecord(sessionId: string, ttl: number): Promise<SessionRec
   })
 }
 
-/** See session-memo.ts: a signed-in browser's requests need not each read the session again. */
-const memo = new SessionMemo<OidcSession>()
-
 /**
- * The signed-in user of the request's OIDC session, or null. Remembered per cookie until the
- * access token expires at the latest, so the request after that still renews the session.
+ * The signed-in user of the request's OIDC session, or null. Remembered for a few seconds
+ * (session-memo.ts), until the access token expires at the latest, so the request after that
+ * still renews the session.
  */
 export async function currentOidcSession(event: H3Event): Promise<OidcSession | null> {
   // Checked first: h3 would otherwise hand every anonymous caller a new, empty session cookie.
   const cookie = getCookie(event, MODULE_SESSION_COOKIE)
   if (!cookie) return null
-  return memo.resolve(cookie, async () => {
+  return rememberedSession(MODULE_SESSION_COOKIE, cookie, async () => {
     const session = await moduleSession(event)
     if (!session.id || !session.data.provider) return null
     const ttl = remainingLifetime(session.data)

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../fixtures/app'
 import { freePort, startApp } from '../fixtures/app'
-import { launchBrowser } from '../fixtures/browser'
+import { hydrated, launchBrowser } from '../fixtures/browser'
 import type { FaultProxy } from '../fixtures/fault-proxy'
 import { startFaultProxy } from '../fixtures/fault-proxy'
 import type { TestIdp } from '../fixtures/idp'
@@ -70,6 +70,7 @@ describe('single sign-on in the browser', () => {
     await page.getByPlaceholder('and password').fill('any password')
     await page.getByRole('button', { name: 'Sign-in' }).click()
     await page.waitForURL(`${app.url}/tickets/new`)
+    await hydrated(page)
     await expect.poll(() => page.getByTestId('me-name').textContent()).toBe('Olga Agent')
 
     // The access token expires; creating a ticket still just works (renewed on the server).
@@ -132,6 +133,9 @@ describe('single sign-on in the browser', () => {
       await signInAtIdp(page, 'pia')
       await page.waitForURL(`${app.url}/tickets/new`)
       const signedInAt = Date.now()
+      // What is typed before Vue takes the page over is lost to hydration (then "Create ticket"
+      // finds an empty form and the page stays where it is).
+      await hydrated(page)
       await expect.poll(() => page.getByTestId('me-name').textContent()).toBe('Pia Agent')
       const cookie = await sessionCookie(page)
       const signIns = idp.authorizationRequests.length

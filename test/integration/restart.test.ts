@@ -113,6 +113,12 @@ describe('a rolling restart behind nginx', () => {
     const cookie = (await call('POST', '/api/auth/login', '', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).cookie
     const ticket = JSON.parse((await call('POST', '/api/tickets', cookie, { title: 'Rolling restart', body: 'replies keep coming' })).body)
 
+    // When each replica went away and came back, to read a failure against.
+    const started = Date.now()
+    const events: string[] = []
+    const seconds = () => `${((Date.now() - started) / 1000).toFixed(2)} s`
+    const at = (what: string) => events.push(`${seconds()}: ${what}`)
+
     // Two people at work: reading the queue and the ticket, replying.
     let running = true
     const answered: number[] = []
@@ -125,14 +131,14 @@ describe('a rolling restart behind nginx', () => {
           : ['GET', i % 3 === 0 ? '/api/tickets' : `/api/tickets/${ticket.id}`, undefined] as const
         try {
           const res = await call(method, path, cookie, body)
-          if (res.status >= 400) failures.push(`${method} ${path}: ${res.status} ${res.body.slice(0, 200)}`)
+          if (res.status >= 400) failures.push(`${seconds()} ${method} ${path}: ${res.status} ${res.body.slice(0, 200)}`)
           else {
             answered.push(res.status)
             if (method === 'POST') posted++
           }
         }
         catch (error) {
-          failures.push(`${method} ${path}: ${(error as Error).message}`)
+          failures.push(`${seconds()} ${method} ${path}: ${(error as Error).message}`)
         }
         await new Promise(r => setTimeout(r, 120))
       }
@@ -141,14 +147,18 @@ describe('a rolling restart behind nginx', () => {
 
     for (const index of [0, 1]) {
       await new Promise(r => setTimeout(r, 1500))
+      at(`replica ${index} told to stop`)
       await replicas[index]!.kill()
+      at(`replica ${index} stopped`)
       replicas[index] = await startApp(env(ports[index]!))
+      at(`replica ${index} ready again`)
     }
     await new Promise(r => setTimeout(r, 1500))
     running = false
     await Promise.all(people)
 
-    expect(failures).toEqual([])
+    // A failure comes with nginx's reason for it (a 502: refused, reset, or no live upstream).
+    expect(failures, `${events.join('\n')}\nnginx's error log:\n${await gateway.errorLog()}`).toEqual([])
     expect(answered.length).toBeGreaterThan(50)
     // Every reply that was answered is stored once: none lost, none sent twice by a retry.
     const owner = postgres(database.migrationUrl, { max: 1, onnotice: () => {} })

@@ -1,5 +1,7 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import { Server } from 'node:http'
+import { Server as NetServer } from 'node:net'
+import type { Socket } from 'node:net'
 import type { ServerResponse } from 'node:http'
 import { useConfig } from '../utils/config'
 import { useLogger } from '../utils/logger'
@@ -13,7 +15,10 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
  *    still accepted and answered for SHUTDOWN_DRAIN_MS (default 5 s in production) — time for
  *    the orchestrator to take the replica out and for a proxy's idle keep-alive connections to
  *    time out on its side, so none is closed under a request it is sending;
- * 2. the listener closes: a proxy's next connection is refused and it tries another replica;
+ * 2. the listener closes: a proxy's next connection is refused and it tries another replica. A
+ *    connection accepted just before still gets its request answered: its request may be on its
+ *    way, and Node's own server.close() would close it as idle, which a proxy that sent a POST on
+ *    it cannot retry (nginx answered 502);
  * 3. requests in flight get SHUTDOWN_GRACE_MS to finish, then remaining connections are cut;
  * 4. the `close` hook closes the database pool, Redis and queues; the process exits.
  * Replaces Nitro's own handler, which closes the listener at once (switched off in nuxt.config.ts).
@@ -23,6 +28,8 @@ export default defineNitroPlugin((nitroApp) => {
   const log = useLogger()
   let server: Server | undefined
   const inFlight = new Set<ServerResponse>()
+  // Connections that have not carried a request yet.
+  const fresh = new Set<Socket>()
 
   // The Node preset creates and starts the server after the plugins ran: catch it as it listens.
   const listening = tracingChannel<unknown, { server?: unknown }>('net.server.listen')
@@ -32,7 +39,12 @@ export default defineNitroPlugin((nitroApp) => {
     asyncStart: (message: { server?: unknown }) => {
       if (server || !(message.server instanceof Server)) return
       server = message.server
-      server.on('request', (_req, res) => {
+      server.on('connection', (socket: Socket) => {
+        fresh.add(socket)
+        socket.once('close', () => fresh.delete(socket))
+      })
+      server.on('request', (req, res) => {
+        fresh.delete(req.socket)
         inFlight.add(res)
         if (isDraining() && !res.headersSent) res.setHeader('connection', 'close')
         res.once('close', () => inFlight.delete(res))
@@ -54,9 +66,13 @@ export default defineNitroPlugin((nitroApp) => {
     }
     log.info({ signal, drainMs, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: readiness fails, requests are still answered')
     await sleep(drainMs)
-    server?.close()
-    const deadline = Date.now() + config.SHUTDOWN_GRACE_MS
-    while (inFlight.size > 0 && Date.now() < deadline) await sleep(50)
+    // Stops listening only (net's close, not http's, which also closes idle connections).
+    if (server) NetServer.prototype.close.call(server)
+    const closedAt = Date.now()
+    const deadline = closedAt + config.SHUTDOWN_GRACE_MS
+    // A proxy sends its request as soon as it has connected: a second is plenty for it to arrive.
+    const awaited = () => inFlight.size > 0 || (fresh.size > 0 && Date.now() < closedAt + 1000)
+    while (awaited() && Date.now() < deadline) await sleep(50)
     if (inFlight.size > 0) log.warn({ inFlight: inFlight.size }, 'shutdown grace period over: cutting the remaining requests')
     server?.closeAllConnections()
     await Promise.race([nitroApp.hooks.callHook('close'), sleep(5000)])

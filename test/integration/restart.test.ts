@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises'
+import { once } from 'node:events'
 import { Agent, request } from 'node:https'
+import { connect } from 'node:net'
 import postgres from 'postgres'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../fixtures/app'
@@ -75,6 +77,47 @@ describe('SIGTERM', () => {
       expect((await owner`select 1 from tickets where title = 'Sent just before the restart'`).length).toBe(1)
       const role = new URL(database.url).username
       await expect.poll(async () => (await owner`select 1 from pg_stat_activity where usename = ${role}`).length).toBe(0)
+    }
+    finally {
+      await owner.end()
+    }
+  })
+})
+
+describe('SIGTERM, a connection accepted just before the listener closed', () => {
+  it('still has the request that then arrives on it answered, so a proxy\'s POST on it is not lost', async () => {
+    const app = await startApp({ SHUTDOWN_DRAIN_MS: '1000', SHUTDOWN_GRACE_MS: '10000' })
+    cleanups.push(app.stop)
+    const admin = await signedInAdmin(app.url)
+    const port = Number(new URL(app.url).port)
+    const exited = app.kill()
+    await new Promise(r => setTimeout(r, 300))
+    // Connected while the app still listens; the request goes out once the listener has closed
+    // (with a proxy in front, the moment between its connecting and its request arriving).
+    const socket = connect(port, '127.0.0.1')
+    await once(socket, 'connect')
+    let answer = ''
+    socket.on('data', (d: Buffer) => (answer += d.toString()))
+    const ended = once(socket, 'close')
+    const listening = () => new Promise<boolean>((res) => {
+      const probe = connect(port, '127.0.0.1')
+      probe.once('connect', () => {
+        probe.destroy()
+        res(true)
+      })
+      probe.once('error', () => res(false))
+    })
+    await expect.poll(listening, { timeout: 10_000, interval: 20 }).toBe(false)
+    const body = JSON.stringify({ title: 'Sent as the listener closed', body: 'must not be lost' })
+    socket.write(`POST /api/tickets HTTP/1.1\r\nHost: ${new URL(app.url).host}\r\nOrigin: ${app.url}\r\nCookie: ${admin.cookie}\r\n`
+      + `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+    await ended
+    expect(answer).toMatch(/^HTTP\/1\.1 201 /)
+    expect(answer).toMatch(/^connection: close\r$/im)
+    await exited
+    const owner = postgres(app.ownerDatabaseUrl!, { max: 1, onnotice: () => {} })
+    try {
+      expect((await owner`select 1 from tickets where title = 'Sent as the listener closed'`).length).toBe(1)
     }
     finally {
       await owner.end()

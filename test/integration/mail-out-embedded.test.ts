@@ -53,7 +53,11 @@ describe('with a relay and no Redis', () => {
     const requester = await userClient(admin, 'requester', { orgs: ['acme'] })
     const agent = await userClient(admin, 'agent', { orgs: ['acme'] })
     const ticket = (await requester.post('/api/tickets', { title: 'Zero install', body: 'x', org: 'acme' })).body
-    await smtp.waitFor(3)
+    // The receipt and the two staff notices went out together, over one connection to the relay
+    // (one handshake and AUTH, not one per mail).
+    const together = await smtp.waitFor(3)
+    expect(together.map(m => m.parsed.subject)).toEqual(Array(3).fill(`[#${ticket.number}] Zero install`))
+    expect(new Set(together.map(m => m.connection)).size).toBe(1)
 
     const reply = await agent.post(`/api/tickets/${ticket.id}/comments`, { body: 'See the attached notes.' })
     expect(reply.status).toBe(201)

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
+import type { Transporter } from 'nodemailer'
 import { createError } from 'h3'
 import type { MailContent } from '#shared/types/mail'
 import type { Database } from '../../db/client'
@@ -12,7 +13,7 @@ import { defineJob } from '../jobs'
 import { asSystem } from '../visibility'
 import { bareAddress, mailDomain, mailFrom, newMessageId } from './addresses'
 import { renderMail } from './render'
-import { useMailTransport } from './transport'
+import { useMailTransport, withMailConnection } from './transport'
 
 /** One mail to queue, in the caller's transaction. */
 export interface OutgoingMail {
@@ -123,8 +124,7 @@ const permanent = (error: unknown) => {
   return typeof code === 'number' && code >= 500
 }
 
-async function send(row: OutboxRow): Promise<void> {
-  const transport = useMailTransport()!
+async function send(row: OutboxRow, transport: Transporter): Promise<void> {
   const bounced = await asSystem(tx => tx.select({ id: users.id }).from(users)
     .where(and(sql`lower(${users.email}) = ${row.toAddress}`, sql`${users.emailBouncedAt} is not null`)).limit(1))
   if (bounced.length) {
@@ -168,7 +168,10 @@ async function send(row: OutboxRow): Promise<void> {
 export async function deliverDue(where?: SQL, limit = 20): Promise<number> {
   if (!useMailTransport()) return 0
   const rows = await asSystem(tx => claim(tx, where, limit))
-  for (const row of rows) await send(row)
+  if (!rows.length) return 0
+  await withMailConnection(async (transport) => {
+    for (const row of rows) await send(row, transport)
+  })
   return rows.length
 }
 

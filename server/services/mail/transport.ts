@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs'
 import nodemailer from 'nodemailer'
 import type { Transporter } from 'nodemailer'
+import type SMTPTransport from 'nodemailer/lib/smtp-transport'
 import { useConfig } from '../../utils/config'
 
 let transport: Transporter | null | undefined
 
-/** The SMTP relay from SMTP_*, or null without SMTP_HOST (mail then stays in the outbox). */
-export function useMailTransport(): Transporter | null {
-  if (transport !== undefined) return transport
+/** How to reach the SMTP relay from SMTP_*, or null without SMTP_HOST (mail then stays in the outbox). */
+function relayOptions(): SMTPTransport.Options | null {
   const config = useConfig()
-  if (!config.SMTP_HOST) return (transport = null)
-  transport = nodemailer.createTransport({
+  if (!config.SMTP_HOST) return null
+  return {
     host: config.SMTP_HOST,
     port: config.SMTP_PORT,
     secure: config.SMTP_SECURE,
@@ -22,8 +22,32 @@ export function useMailTransport(): Transporter | null {
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
-  })
-  return transport
+  }
+}
+
+/** The SMTP relay, or null without SMTP_HOST (mail then stays in the outbox). */
+export function useMailTransport(): Transporter | null {
+  if (transport !== undefined) return transport
+  const options = relayOptions()
+  return (transport = options && nodemailer.createTransport(options))
+}
+
+/**
+ * Sends a batch of mails over one connection to the relay (a new ticket in a busy queue mails
+ * every agent who can see it): one TCP and TLS handshake and one AUTH for the batch, not one per
+ * mail. A connection the relay drops is made again for the next mail; the connection is closed
+ * when the batch is done, so none is left idle between batches.
+ */
+export async function withMailConnection<T>(send: (transport: Transporter) => Promise<T>): Promise<T> {
+  const options = relayOptions()
+  if (!options) throw new Error('no SMTP relay is configured (SMTP_HOST)')
+  const connection = nodemailer.createTransport({ ...options, pool: true, maxConnections: 1 })
+  try {
+    return await send(connection)
+  }
+  finally {
+    connection.close()
+  }
 }
 
 /** For the worker's /ready: 'ok' after a successful handshake (and AUTH), 'skipped' without SMTP_HOST. */

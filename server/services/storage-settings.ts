@@ -63,9 +63,19 @@ async function effective(): Promise<Effective> {
   return { ...rest, secretAccessKey, ...fromEnvironment(useConfig()).values }
 }
 
+/**
+ * Whether an endpoint typed in the admin area must be on the public internet: unless the operator
+ * allows private ones (STORAGE_ALLOW_PRIVATE_ENDPOINTS), so the server cannot be made to probe its
+ * own network. One set by S3_ENDPOINT is the operator's choice and is not checked.
+ */
+function endpointMustBePublic(config: Config): boolean {
+  return !config.S3_ENDPOINT && !(config.STORAGE_ALLOW_PRIVATE_ENDPOINTS ?? !config.production)
+}
+
 function toStorageSettings(s: Effective): StorageSettings {
   if (s.backend === 'local') return { backend: 'local', root: join(useConfig().DATA_DIR, 'uploads') }
   return {
+    publicOnly: endpointMustBePublic(useConfig()),
     backend: 's3',
     endpoint: s.endpoint || undefined,
     region: s.region || 'us-east-1',
@@ -111,15 +121,9 @@ async function merged(input: StorageSettingsData): Promise<StoredStorageSettings
   return { ...fields, secretAccessKeyEncrypted: secretAccessKey ? await encryptSecret(secretAccessKey) : value.secretAccessKeyEncrypted }
 }
 
-/**
- * An endpoint typed in the admin area must be on the public internet unless the operator allows
- * private ones (STORAGE_ALLOW_PRIVATE_ENDPOINTS), so the server cannot be made to probe its own
- * network. One set by S3_ENDPOINT is the operator's choice and is not checked.
- */
+/** Checked when the settings are tried or saved; connections check again (`publicOnly`). */
 async function endpointAllowed(input: StorageSettingsData): Promise<boolean> {
-  const config = useConfig()
-  if (input.backend !== 's3' || !input.endpoint || config.S3_ENDPOINT) return true
-  if (config.STORAGE_ALLOW_PRIVATE_ENDPOINTS ?? !config.production) return true
+  if (input.backend !== 's3' || !input.endpoint || !endpointMustBePublic(useConfig())) return true
   return isPublicEndpoint(input.endpoint)
 }
 

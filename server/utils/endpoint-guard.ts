@@ -1,5 +1,7 @@
+import { lookup as lookupOnce } from 'node:dns'
 import { lookup } from 'node:dns/promises'
 import { BlockList, isIP } from 'node:net'
+import type { LookupFunction } from 'node:net'
 
 /** Addresses that are not the public internet: loopback, private, link-local (cloud metadata), CGNAT, multicast, reserved. */
 const internal = new BlockList()
@@ -31,4 +33,23 @@ export async function isPublicEndpoint(url: string): Promise<boolean> {
   }
   const addresses = isIP(host) ? [host] : await lookup(host, { all: true, verbatim: true }).then(r => r.map(a => a.address), () => [])
   return addresses.length > 0 && !addresses.some(isInternal)
+}
+
+/**
+ * The name lookup of every connection to an endpoint checked by `isPublicEndpoint`: the name is
+ * resolved again as the connection is made, and refused if any address it now resolves to is
+ * internal. So a name that was public when an admin saved it cannot be pointed at the server's
+ * own network afterwards (DNS rebinding). An address written as such is not looked up; it was
+ * checked when it was saved and cannot change.
+ */
+export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  lookupOnce(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, '')
+    const first = addresses[0]
+    if (!first || addresses.some(a => isInternal(a.address))) {
+      return callback(Object.assign(new Error(`${hostname} does not resolve to public addresses only`), { code: 'ENOTPUBLIC' }), '')
+    }
+    if (options.all) callback(null, addresses)
+    else callback(null, first.address, first.family)
+  })
 }

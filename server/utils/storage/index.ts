@@ -50,6 +50,8 @@ export interface S3Settings {
   accessKeyId?: string
   secretAccessKey?: string
   forcePathStyle: boolean
+  /** The endpoint was typed in the admin area and must stay public: every connection checks its addresses. */
+  publicOnly?: boolean
 }
 
 export type StorageSettings = { backend: 'local', root: string } | ({ backend: 's3' } & S3Settings)

@@ -3,6 +3,9 @@ import {
   GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import { publicOnlyLookup } from '../endpoint-guard'
 import { useConfig } from '../config'
 import { DependencyUnavailable } from '../dependencies'
 import type { S3Settings, Storage } from './index'
@@ -19,6 +22,12 @@ function describe(error: unknown): string {
   return (error as Error).message
 }
 
+/** Connections as the SDK's own agents make them, to public addresses only (an admin's endpoint). */
+function publicOnlyAgents() {
+  const options = { keepAlive: true, maxSockets: 50, lookup: publicOnlyLookup }
+  return { httpAgent: new HttpAgent(options), httpsAgent: new HttpsAgent(options) }
+}
+
 /** Any S3-compatible store: AWS, Garage, MinIO, Ceph. The browser talks to it directly with presigned URLs. */
 export function createS3Storage(settings: S3Settings): Storage {
   const timeoutMs = useConfig().OBJECTSTORE_TIMEOUT_MS
@@ -33,7 +42,7 @@ export function createS3Storage(settings: S3Settings): Storage {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     // A store that stops answering fails the request after OBJECTSTORE_TIMEOUT_MS, retries included.
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, ...(settings.publicOnly ? publicOnlyAgents() : {}) },
   })
   const Bucket = settings.bucket
 

@@ -35,7 +35,10 @@ export default class TakingTurns extends BaseSequencer {
       return this.ctx.cache.getFileStats(key)?.size ?? 0
     }
     const byKind = new Map<string, TestSpecification[]>()
-    for (const spec of files) byKind.set(spec.project.name, [...byKind.get(spec.project.name) ?? [], spec])
+    for (const spec of files) {
+      if (!byKind.has(spec.project.name)) byKind.set(spec.project.name, [])
+      byKind.get(spec.project.name)!.push(spec)
+    }
     for (const specs of byKind.values()) specs.sort((a, b) => cost(b) - cost(a))
     // Unit files take a second in all: last.
     const unit = byKind.get('unit') ?? []

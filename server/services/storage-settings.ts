@@ -26,7 +26,7 @@ interface StoredStorageSettings {
   forcePathStyle: boolean
 }
 
-type Effective = Omit<StoredStorageSettings, 'secretAccessKeyEncrypted'> & { secretAccessKey: string }
+export type Effective = Omit<StoredStorageSettings, 'secretAccessKeyEncrypted'> & { secretAccessKey: string }
 
 const settingsKey = 'storage'
 const blank: StoredStorageSettings = { backend: 'local', endpoint: '', region: '', bucket: '', accessKeyId: '', secretAccessKeyEncrypted: null, forcePathStyle: false }
@@ -72,10 +72,11 @@ function endpointMustBePublic(config: Config): boolean {
   return !config.S3_ENDPOINT && !(config.STORAGE_ALLOW_PRIVATE_ENDPOINTS ?? !config.production)
 }
 
-function toStorageSettings(s: Effective): StorageSettings {
-  if (s.backend === 'local') return { backend: 'local', root: join(useConfig().DATA_DIR, 'uploads') }
+/** What the store is made from: a local folder, or an S3 client (public addresses only, where required). */
+export function toStorageSettings(s: Effective, config: Config = useConfig()): StorageSettings {
+  if (s.backend === 'local') return { backend: 'local', root: join(config.DATA_DIR, 'uploads') }
   return {
-    publicOnly: endpointMustBePublic(useConfig()),
+    publicOnly: endpointMustBePublic(config),
     backend: 's3',
     endpoint: s.endpoint || undefined,
     region: s.region || 'us-east-1',

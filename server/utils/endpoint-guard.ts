@@ -18,6 +18,9 @@ function isInternal(address: string): boolean {
   return internal.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4')
 }
 
+/** A name counts as public when it resolves to something, and to nothing internal. */
+const allPublic = (addresses: string[]) => addresses.length > 0 && !addresses.some(isInternal)
+
 /**
  * Whether a URL an admin typed in points at the public internet: every address its host resolves
  * to is checked, so a name for 127.0.0.1 or 169.254.169.254 is refused as the address itself is.
@@ -32,7 +35,7 @@ export async function isPublicEndpoint(url: string): Promise<boolean> {
     return false
   }
   const addresses = isIP(host) ? [host] : await lookup(host, { all: true, verbatim: true }).then(r => r.map(a => a.address), () => [])
-  return addresses.length > 0 && !addresses.some(isInternal)
+  return allPublic(addresses)
 }
 
 /**
@@ -46,7 +49,7 @@ export const publicOnlyLookup: LookupFunction = (hostname, options, callback) =>
   lookupOnce(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, '')
     const first = addresses[0]
-    if (!first || addresses.some(a => isInternal(a.address))) {
+    if (!first || !allPublic(addresses.map(a => a.address))) {
       return callback(Object.assign(new Error(`${hostname} does not resolve to public addresses only`), { code: 'ENOTPUBLIC' }), '')
     }
     if (options.all) callback(null, addresses)

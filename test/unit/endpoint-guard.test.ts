@@ -1,8 +1,11 @@
 import { createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toStorageSettings } from '../../server/services/storage-settings'
+import { parseConfig } from '../../server/utils/config'
 import { isPublicEndpoint, publicOnlyLookup } from '../../server/utils/endpoint-guard'
 import { createS3Storage } from '../../server/utils/storage/s3'
+import { productionEnv } from '../fixtures/config'
 import type { RunningS3 } from '../fixtures/s3'
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3 } from '../fixtures/s3'
 
@@ -55,5 +58,18 @@ describe('connections to an endpoint typed in the admin area', () => {
     while (cause instanceof Error && cause.cause) cause = cause.cause
     expect(cause).toMatchObject({ code: 'ENOTPUBLIC' })
     await expect(createS3Storage(settings).check()).resolves.toBeUndefined()
+  })
+})
+
+describe('what the admin area\'s storage settings make', () => {
+  const s3 = { backend: 's3' as const, endpoint: 'https://store.example.com', region: 'eu-1', bucket: 'b', accessKeyId: 'k', secretAccessKey: 's', forcePathStyle: true }
+
+  it('is a client that connects to public addresses only in production, unless the operator chose otherwise', () => {
+    const publicOnly = (env: Record<string, string>) => (toStorageSettings(s3, parseConfig({ ...productionEnv, ...env })) as { publicOnly?: boolean }).publicOnly
+    expect(publicOnly({})).toBe(true)
+    expect(publicOnly({ STORAGE_ALLOW_PRIVATE_ENDPOINTS: 'true' })).toBe(false)
+    // S3_ENDPOINT is the operator's own address and is not checked.
+    expect(publicOnly({ S3_ENDPOINT: 'http://minio:9000', S3_BUCKET: 'attachments' })).toBe(false)
+    expect((toStorageSettings(s3, parseConfig({})) as { publicOnly?: boolean }).publicOnly).toBe(false)
   })
 })

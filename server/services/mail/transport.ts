@@ -4,13 +4,15 @@ import type { Transporter } from 'nodemailer'
 import type SMTPTransport from 'nodemailer/lib/smtp-transport'
 import { useConfig } from '../../utils/config'
 
+let options: SMTPTransport.Options | null | undefined
 let transport: Transporter | null | undefined
 
-/** How to reach the SMTP relay from SMTP_*, or null without SMTP_HOST (mail then stays in the outbox). */
+/** How to reach the SMTP relay from SMTP_*, or null without SMTP_HOST (mail then stays in the outbox). Read once. */
 function relayOptions(): SMTPTransport.Options | null {
+  if (options !== undefined) return options
   const config = useConfig()
-  if (!config.SMTP_HOST) return null
-  return {
+  if (!config.SMTP_HOST) return (options = null)
+  return (options = {
     host: config.SMTP_HOST,
     port: config.SMTP_PORT,
     secure: config.SMTP_SECURE,
@@ -22,14 +24,14 @@ function relayOptions(): SMTPTransport.Options | null {
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
-  }
+  })
 }
 
 /** The SMTP relay, or null without SMTP_HOST (mail then stays in the outbox). */
 export function useMailTransport(): Transporter | null {
   if (transport !== undefined) return transport
-  const options = relayOptions()
-  return (transport = options && nodemailer.createTransport(options))
+  const relay = relayOptions()
+  return (transport = relay && nodemailer.createTransport(relay))
 }
 
 /**
@@ -39,9 +41,9 @@ export function useMailTransport(): Transporter | null {
  * when the batch is done, so none is left idle between batches.
  */
 export async function withMailConnection<T>(send: (transport: Transporter) => Promise<T>): Promise<T> {
-  const options = relayOptions()
-  if (!options) throw new Error('no SMTP relay is configured (SMTP_HOST)')
-  const connection = nodemailer.createTransport({ ...options, pool: true, maxConnections: 1 })
+  const relay = relayOptions()
+  if (!relay) throw new Error('no SMTP relay is configured (SMTP_HOST)')
+  const connection = nodemailer.createTransport({ ...relay, pool: true, maxConnections: 1 })
   try {
     return await send(connection)
   }
@@ -61,4 +63,5 @@ export async function smtpCheck(): Promise<'ok' | 'skipped'> {
 export function closeMailTransport(): void {
   transport?.close()
   transport = undefined
+  options = undefined
 }

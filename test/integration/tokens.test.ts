@@ -130,6 +130,24 @@ describe('forged and broken tokens', () => {
     expect((await Client.withToken(app.url, good).get('/api/me')).status).toBe(200)
   })
 
+  it('lends nothing of a remembered token to a token that ends with its signature', async () => {
+    const good = await idp.mint(userClaims('u-202'))
+    const warm = await validate(good)
+    expect(warm.status).toBe(204)
+    // Another user's claims under the remembered token's signature (the memory is found by its end).
+    const [header, , signature] = good.split('.')
+    const otherClaims = Buffer.from(JSON.stringify({ ...userClaims('u-203', 'tickets:read tickets:write admin'), iss: idp.issuer, aud: idp.audience, exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url')
+    const before = await metricValue(app.url, 'auth_failures_total{reason="signature"}')
+    const forged = await validate(`${header}.${otherClaims}.${signature}`)
+    expect(forged.status).toBe(401)
+    expect(forged.headers.get('x-user-id')).toBeNull()
+    expect(await metricValue(app.url, 'auth_failures_total{reason="signature"}')).toBe(before + 1)
+    // The genuine token is still known as its user.
+    const again = await validate(good)
+    expect(again.status).toBe(204)
+    expect(again.headers.get('x-user-id')).toBe(warm.headers.get('x-user-id'))
+  })
+
   it('accepts a token within the clock skew', async () => {
     const justExpired = await idp.mint(userClaims('u-201'), { expiresIn: -2 })
     expect((await Client.withToken(app.url, justExpired).get('/api/me')).status).toBe(200)

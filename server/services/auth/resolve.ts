@@ -1,11 +1,11 @@
 import type { H3Event } from 'h3'
-import { createError, getCookie, getRequestHeader, setResponseHeader } from 'h3'
+import { createError, getCookie, setResponseHeader } from 'h3'
 import { apiScopes } from '#shared/types/user'
 import { primaryRole } from '#shared/utils/roles'
 import type { UserWithOrgs } from '#server/services/users'
 import { bearerTokensEnabled, useConfig } from '#server/utils/config'
 import type { Principal } from '#server/utils/principal'
-import { bearerTokenOf, verifyBearerToken } from './bearer'
+import { bearerTokenOf, rememberedToken, verifyBearerToken } from './bearer'
 import { LOCAL_SESSION_COOKIE, localSessionUser } from './local-session'
 import { currentOidcSession } from './oidc-sessions'
 import { tokenIdentity } from './tokens'
@@ -29,13 +29,16 @@ export function toPrincipal(user: UserWithOrgs, via: Principal['via'], token?: {
 
 type Resolver = (event: H3Event) => Promise<Principal | null>
 
+// Node keeps one Authorization header (it drops repeats); h3's getRequestHeader copied every header first.
+const authorizationOf = (event: H3Event) => event.node.req.headers.authorization
+
 /**
  * `Authorization: Bearer <JWT>` from the IdP (see docs/api-tokens.md). A token that is present
  * but not valid is a 401 even when a session cookie comes along. The principal is remembered
  * with the verified token for a short while, so the gateway's hot path needs no database either.
  */
 const fromBearerToken: Resolver = async (event) => {
-  const token = bearerTokenOf(getRequestHeader(event, 'authorization'))
+  const token = bearerTokenOf(authorizationOf(event))
   if (!token || !bearerTokensEnabled(useConfig())) return null
   const verified = await verifyBearerToken(token)
   const now = Date.now()
@@ -78,11 +81,29 @@ const fromLocalSession: Resolver = async (event) => {
 // In the design's order: bearer token, OIDC session, local session.
 const resolvers: Resolver[] = [fromBearerToken, fromOidcSession, fromLocalSession]
 
-/** Who is calling, for server/utils/principal.ts (registered at start-up). */
-export async function resolvePrincipal(event: H3Event): Promise<Principal | null> {
+/**
+ * A bearer token verified and resolved within the last 30 s, found without waiting on anything:
+ * the gateway asks about the same token on every request, and the chain of promises of the
+ * resolvers below cost it 2 µs more each time. Anything else (no token, not remembered, its
+ * principal dropped by a revocation) goes through `fromBearerToken`, which decides.
+ */
+function warmBearerPrincipal(event: H3Event): Principal | undefined {
+  const token = bearerTokenOf(authorizationOf(event))
+  if (!token || !bearerTokensEnabled(useConfig())) return undefined
+  const memo = rememberedToken(token)?.memo
+  return memo && memo.until > Date.now() ? memo.value as Principal | null ?? undefined : undefined
+}
+
+async function resolveInOrder(event: H3Event): Promise<Principal | null> {
   for (const resolver of resolvers) {
     const principal = await resolver(event)
     if (principal) return principal
   }
   return null
+}
+
+/** Who is calling, for server/utils/principal.ts (registered at start-up). */
+export function resolvePrincipal(event: H3Event): Promise<Principal | null> {
+  const warm = warmBearerPrincipal(event)
+  return warm ? Promise.resolve(warm) : resolveInOrder(event)
 }

@@ -5,7 +5,7 @@ import { Agent, request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { createJiti } from 'jiti'
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32)
 const COLD_TOKENS = Number(process.env.BENCH_COLD_TOKENS ?? 2_000)
@@ -57,8 +57,12 @@ const fmt = n => `${Math.round(n).toLocaleString('en')} req/s`
 try {
   const warmToken = await mint('bench-user')
   const warm = { authorization: `Bearer ${warmToken}` }
-  await load('/api/auth/validate', 2_000, () => warm, 204)
-  await load('/healthz', 2_000, () => ({}), 200)
+  // Warm-up until the JIT has settled: after 2,000 requests each, the first measured round of
+  // both routes still ran ~20 % slower than the others.
+  for (let i = 0; i < 3; i++) {
+    await load('/api/auth/validate', 5_000, () => warm, 204)
+    await load('/healthz', 5_000, () => ({}), 200)
+  }
 
   const bare = []
   const validate = []
@@ -68,6 +72,9 @@ try {
   }
   const bareRate = median(bare)
   const warmRate = median(validate)
+  // Each round's two routes ran back to back, under the same load from the rest of the machine:
+  // the budget is read from those pairs (their median), the medians of each route beside it.
+  const ratios = validate.map((rate, i) => rate / bare[i])
 
   const coldTokens = await Promise.all(Array.from({ length: COLD_TOKENS }, (_, i) => mint(`cold-${i % 50}`)))
   const coldRate = await load('/api/auth/validate', COLD_TOKENS, i => ({ authorization: `Bearer ${coldTokens[i]}` }), 204)
@@ -81,11 +88,11 @@ try {
   const rotationRate = await load('/api/auth/validate', COLD_TOKENS, i => ({ authorization: `Bearer ${rotated[i]}` }), 204)
   const rotationFetches = idp.jwksFetches() - fetchesBefore
 
-  const ratio = warmRate / bareRate
+  const ratio = median(ratios)
   console.log(`\n/api/auth/validate benchmark (${ROUNDS} rounds × ${REQUESTS} requests, ${CONCURRENCY} keep-alive connections, median)`)
   console.log(`  bare Nitro route /healthz      ${fmt(bareRate)}   rounds: ${bare.map(fmt).join(', ')}`)
   console.log(`  validate, warm token           ${fmt(warmRate)}   rounds: ${validate.map(fmt).join(', ')}`)
-  console.log(`  ratio warm / bare              ${ratio.toFixed(3)}   (budget ≥ 0.9: ${ratio >= 0.9 ? 'met' : 'NOT met'})`)
+  console.log(`  ratio warm / bare              ${ratio.toFixed(3)}   (median of the rounds' ratios: ${ratios.map(r => r.toFixed(3)).join(', ')}; of the medians ${(warmRate / bareRate).toFixed(3)}; budget ≥ 0.9: ${ratio >= 0.9 ? 'met' : 'NOT met'})`)
   console.log(`  validate, cold tokens          ${fmt(coldRate)}   ratio to bare ${(coldRate / bareAfterCold).toFixed(3)} (${COLD_TOKENS} distinct tokens: signature + user lookup each)`)
   console.log(`  validate, after key rotation   ${fmt(rotationRate)}   ratio to bare ${(rotationRate / bareAfterCold).toFixed(3)} (ES256, ${rotationFetches} JWKS fetch for ${COLD_TOKENS} new-kid tokens)`)
   process.exitCode = ratio >= 0.9 ? 0 : 1

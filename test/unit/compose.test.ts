@@ -92,6 +92,13 @@ describe('deploy/compose.yaml with the committed example', () => {
     for (const name of ['app', 'worker', 'postgres', 'redis', 'garage', 'authentik-server']) expect(services[name].ports, name).toBeUndefined()
   })
 
+  it('gives PostgreSQL the shared buffers and cache size of the env file, not its 128 MB default', () => {
+    const command = services.postgres.command.join(' ')
+    expect(command).toMatch(/^postgres /)
+    expect(command).toContain('-c shared_buffers=1GB')
+    expect(command).toContain('-c effective_cache_size=2GB')
+  })
+
   it('keeps Redis durable with AOF and behind a password', () => {
     const command = services.redis.command.join(' ')
     expect(command).toMatch(/--appendonly yes/)

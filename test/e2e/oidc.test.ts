@@ -94,6 +94,8 @@ describe('single sign-on in the browser', () => {
     await sendReply(page, 'This reply meets an ended session.')
     await expect.poll(() => idp.authorizationRequests.length).toBe(signIns + 1)
     await page.waitForURL(ticketUrl)
+    // The page is rendered on the server: text typed before it hydrates never reaches the form.
+    await hydrated(page)
     await expect.poll(() => page.getByTestId('me-name').textContent()).toBe('Olga Agent')
     await sendReply(page, 'Back after signing in again.')
     await expect.poll(() => page.getByTestId('thread').textContent()).toContain('Back after signing in again.')

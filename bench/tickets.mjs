@@ -239,13 +239,18 @@ try {
   }
   const withSession = []
   const without = []
-  // Five rounds taking turns at going first (three, always without first, read 0.89 and 1.26 in
+  // Seven rounds taking turns at going first (three, always without first, read 0.89 and 1.26 in
   // two runs of the same code: the first load of a round also warmed the loopback connections).
-  for (let i = 0; i < 5; i++) {
+  // The ratio is the median of each round's two loads, run back to back: this machine's rate
+  // drifts between rounds (bench/validate.mjs's bare route: 10,263-17,047 req/s in five rounds of
+  // one run), and two medians taken apart compare loads measured up to a minute apart (0.85 in
+  // one run, 1.07 in another of the same server code).
+  for (let i = 0; i < 7; i++) {
     const runs = [async () => without.push(await load(undefined, 3000)), async () => withSession.push(await load(cookies.agent, 3000))]
     for (const run of i % 2 ? runs.reverse() : runs) await run()
   }
-  console.log(`/healthz with a session cookie ${pct(withSession, 0.5).toFixed(0)} req/s, without ${pct(without, 0.5).toFixed(0)} req/s: ratio ${(pct(withSession, 0.5) / pct(without, 0.5)).toFixed(2)} (budget ≥ 0.9)`)
+  const sessionRatios = withSession.map((rate, i) => rate / without[i])
+  console.log(`/healthz with a session cookie ${pct(withSession, 0.5).toFixed(0)} req/s, without ${pct(without, 0.5).toFixed(0)} req/s: ratio ${pct(sessionRatios, 0.5).toFixed(2)} (budget ≥ 0.9; median of the rounds' ratios: ${sessionRatios.map(r => r.toFixed(2)).join(', ')}; of the medians ${(pct(withSession, 0.5) / pct(without, 0.5)).toFixed(2)})`)
 
   // --- sizes, memory, and the plans of the slowest cases -------------------------------------------
   const [sizes] = await owner`select pg_relation_size('ticket_search_staff_idx') as staff, pg_relation_size('ticket_search_title_idx') as title,

@@ -247,7 +247,7 @@ export type AuditRow = typeof auditLog.$inferSelect
  * copies and returns ids and sort keys only, which are then read from `tickets` under its policies.
  */
 export const ticketSearch = pgTable('ticket_search', {
-  ticketId: uuid('ticket_id').primaryKey().references(() => tickets.id, { onDelete: 'cascade' }),
+  ticketId: uuid('ticket_id').notNull().references(() => tickets.id, { onDelete: 'cascade' }),
   number: integer('number').notNull(),
   requesterId: uuid('requester_id').notNull(),
   assigneeId: uuid('assignee_id'),
@@ -272,7 +272,12 @@ export const ticketSearch = pgTable('ticket_search', {
   // above 2 KB; toast_tuple_target then shrinks the row to 128 bytes), so a search's row reads
   // stay narrow (migration 0019_search_rows_narrow). Compressed in the row, a few bytes.
   toastPad: text('toast_pad').generatedAlwaysAs(sql`repeat(' ', 2100)`),
+  // The partition the row is in (`ticket_search_part(org_id)`, set by the triggers): the general
+  // queue, or one of 8 lists of organisations (migration 0031_search_partitions). Partitioned by
+  // LIST in that migration (drizzle has no partitions); a key must carry it.
+  part: smallint('part').notNull(),
 }, t => [
+  primaryKey({ columns: [t.ticketId, t.part] }),
   // Titles: entries go straight into the index (0026_gin_direct). The documents: through the
   // pending list, which the job `search.flush` merges outside requests (0029): a reply rewrites
   // its ticket's whole document, all of a long thread's words (docs/search.md, "Costs").
@@ -286,7 +291,7 @@ export const ticketSearch = pgTable('ticket_search', {
   index('ticket_search_activity_number_idx').on(t.activityAt, t.number),
   index('ticket_search_updated_number_idx').on(t.updatedAt, t.number),
   index('ticket_search_created_number_idx').on(t.createdAt, t.number),
-  uniqueIndex('ticket_search_number_idx').on(t.number),
+  index('ticket_search_number_idx').on(t.number), // unique on tickets; here it would need `part`
   index('ticket_search_requester_idx').on(t.requesterId),
   index('ticket_search_assignee_idx').on(t.assigneeId),
   index('ticket_search_org_idx').on(t.orgId),

@@ -123,10 +123,11 @@ export async function seed(sql, { tickets, agentEmail, requesterEmail, benchOrg 
   await step('comment index (for the documents)', `create index comments_ticket_seq_idx on comments (ticket_id, seq)`)
   await step('search documents', `
     insert into ticket_search (ticket_id, number, requester_id, assignee_id, org_id, status, priority_rank, created_at, updated_at, activity_at,
-      title_doc, body_doc, requester_doc, replies_doc, notes_doc, public_doc, staff_doc)
+      title_doc, body_doc, requester_doc, replies_doc, notes_doc, public_doc, staff_doc, part)
     select t.id, t.number, t.requester_id, t.assignee_id, t.org_id, t.status, t.priority_rank, t.created_at, t.updated_at, t.activity_at,
       d.title_doc, d.body_doc, d.requester_doc, d.replies_doc, d.notes_doc,
-      d.title_doc || d.body_doc || d.requester_doc || d.replies_doc, d.title_doc || d.body_doc || d.requester_doc || d.replies_doc || d.notes_doc
+      d.title_doc || d.body_doc || d.requester_doc || d.replies_doc, d.title_doc || d.body_doc || d.requester_doc || d.replies_doc || d.notes_doc,
+      ticket_search_part(t.org_id)
     from tickets t left join lateral (select string_agg(body, ' ') filter (where not internal) as replies, string_agg(body, ' ') filter (where internal) as notes
       from comments where ticket_id = t.id) c on true
       cross join lateral (select to_tsvector('english', t.title) as title_doc, to_tsvector('english', t.body) as body_doc, ticket_search_requester_doc(t.requester_id) as requester_doc,
@@ -137,7 +138,8 @@ export async function seed(sql, { tickets, agentEmail, requesterEmail, benchOrg 
   await step('words of the documents', `insert into search_lexemes (lexeme)
     select distinct l from ticket_search s, unnest(tsvector_to_array(s.staff_doc)) l on conflict do nothing`)
   for (const { indexname, indexdef } of indexes) {
-    if (indexname !== 'comments_ticket_seq_idx') await step(`index ${indexname}`, indexdef)
+    // (A partitioned table's index reads `ON ONLY`, which would leave out its partitions.)
+    if (indexname !== 'comments_ticket_seq_idx') await step(`index ${indexname}`, indexdef.replace(' ON ONLY ', ' ON '))
   }
   // Vacuum sets the visibility map (index-only scans) and statistics; each in a statement of its own.
   for (const table of ['tickets', 'comments', 'ticket_search', 'users', 'user_orgs', 'orgs']) await step(`vacuum analyze ${table}`, `vacuum (analyze) ${table}`)

@@ -253,8 +253,10 @@ try {
   console.log(`/healthz with a session cookie ${pct(withSession, 0.5).toFixed(0)} req/s, without ${pct(without, 0.5).toFixed(0)} req/s: ratio ${pct(sessionRatios, 0.5).toFixed(2)} (budget ≥ 0.9; median of the rounds' ratios: ${sessionRatios.map(r => r.toFixed(2)).join(', ')}; of the medians ${(pct(withSession, 0.5) / pct(without, 0.5)).toFixed(2)})`)
 
   // --- sizes, memory, and the plans of the slowest cases -------------------------------------------
-  const [sizes] = await owner`select pg_relation_size('ticket_search_staff_idx') as staff, pg_relation_size('ticket_search_title_idx') as title,
-    pg_relation_size('ticket_search') as rows, pg_total_relation_size('ticket_search') as total`
+  // Summed over the partitions (migration 0031_search_partitions); a partitioned table or index has no size of its own.
+  const size = (name, of = 'pg_relation_size') => owner.unsafe(`select sum(${of}(relid)) as n from pg_partition_tree('${name}')`).then(([r]) => r.n)
+  const sizes = { staff: await size('ticket_search_staff_idx'), title: await size('ticket_search_title_idx'),
+    rows: await size('ticket_search'), total: await size('ticket_search', 'pg_total_relation_size') }
   const per100k = bytes => `${(Number(bytes) * 100_000 / tickets / 2 ** 20).toFixed(1)} MB`
   console.log(`search index per 100,000 tickets: the documents' GIN ${per100k(sizes.staff)}, titles' GIN ${per100k(sizes.title)}; the rows a search reads ${per100k(sizes.rows)}; with the documents out of line and every index ${per100k(sizes.total)}`)
   const rss = (await import('node:fs')).readFileSync(`/proc/${app.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]
@@ -288,7 +290,7 @@ try {
       await tx.unsafe(text, params)
     })
     // The statements that read the search rows (not the function's small expressions).
-    const inner = nested.filter(m => / on ticket_search /.test(m) && !m.includes('Function Scan on search_tickets'))
+    const inner = nested.filter(m => / on ticket_search(_general|_orgs_\d)? /.test(m) && !m.includes('Function Scan on search_tickets'))
       .map(m => m.replace(/Query Text: ([^\n]{0,200})[^\n]*/, (_, q) => `Query Text: ${q.replace(/\s+/g, ' ')}…`))
     console.log(`  the statements of search_tickets() that read the search rows, run again:\n${inner.join('\n')}`)
   }

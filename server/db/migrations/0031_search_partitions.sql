@@ -25,31 +25,13 @@ DROP INDEX "ticket_search_title_idx", "ticket_search_staff_idx", "ticket_search_
   "ticket_search_created_number_idx", "ticket_search_number_idx", "ticket_search_requester_idx", "ticket_search_assignee_idx", "ticket_search_org_idx";--> statement-breakpoint
 ALTER INDEX "ticket_search_pkey" RENAME TO "ticket_search_unpartitioned_pkey";--> statement-breakpoint
 ALTER TABLE "ticket_search_unpartitioned" RENAME CONSTRAINT "ticket_search_ticket_id_tickets_id_fk" TO "ticket_search_unpartitioned_ticket_id_fk";--> statement-breakpoint
+-- The same columns, defaults, generated pad and column storage (the title in the row, 0019).
 CREATE TABLE "ticket_search" (
-  "ticket_id" uuid NOT NULL,
-  "number" integer NOT NULL,
-  "requester_id" uuid NOT NULL,
-  "assignee_id" uuid,
-  "org_id" uuid,
-  "status" "ticket_status" NOT NULL,
-  "priority_rank" smallint NOT NULL,
-  "created_at" timestamp (3) with time zone NOT NULL,
-  "updated_at" timestamp (3) with time zone NOT NULL,
-  "activity_at" timestamp (3) with time zone NOT NULL,
-  "title_doc" tsvector NOT NULL,
-  "body_doc" tsvector NOT NULL,
-  "requester_doc" tsvector NOT NULL,
-  "replies_doc" tsvector DEFAULT ''::tsvector NOT NULL,
-  "notes_doc" tsvector DEFAULT ''::tsvector NOT NULL,
-  "public_doc" tsvector NOT NULL,
-  "staff_doc" tsvector NOT NULL,
-  "toast_pad" text GENERATED ALWAYS AS (repeat(' ', 2100)) STORED,
+  LIKE "ticket_search_unpartitioned" INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING STORAGE,
   "part" smallint NOT NULL,
   CONSTRAINT "ticket_search_ticket_id_part_pk" PRIMARY KEY ("ticket_id", "part"),
   CONSTRAINT "ticket_search_ticket_id_tickets_id_fk" FOREIGN KEY ("ticket_id") REFERENCES "tickets"("id") ON DELETE cascade
 ) PARTITION BY LIST ("part");--> statement-breakpoint
--- As the table was (0019, 0022, 0027): the title in the row, the documents out of line.
-ALTER TABLE "ticket_search" ALTER COLUMN "title_doc" SET STORAGE MAIN, ALTER COLUMN "toast_pad" SET STORAGE MAIN;--> statement-breakpoint
 ALTER TABLE "ticket_search" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
 -- Each partition: the storage settings of the rows (a partitioned table holds none itself), row
 -- level security with no policy like its parent (a partition named directly is a table of its

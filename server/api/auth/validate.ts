@@ -1,4 +1,5 @@
 import { isOutage } from '#server/utils/dependencies'
+import { answerWithoutBody } from '#server/utils/no-content'
 import { getPrincipal } from '#server/utils/principal'
 
 /**
@@ -13,19 +14,12 @@ export default defineEventHandler(async (event) => {
     return null
   })
   // An outage is not a sign-out: 503 (retry later), never a 401 that sends people to sign in.
-  if (outage) {
-    setResponseStatus(event, 503)
-    return null
-  }
-  if (!principal) {
-    setResponseStatus(event, 401)
-    return null
-  }
+  if (outage) return answerWithoutBody(event, 503)
+  if (!principal) return answerWithoutBody(event, 401)
   setResponseHeaders(event, {
     'X-User-Id': principal.userId,
     'X-User-Roles': principal.roles.join(','),
     'X-Scopes': principal.scopes.join(','),
   })
-  setResponseStatus(event, 204)
-  return null
+  return answerWithoutBody(event, 204)
 })

@@ -3,7 +3,7 @@
 // service code and SQL run in this process straight against PostgreSQL (no HTTP, same statements).
 // Reuses the test fixtures (database, app start, client). The seeded database is kept under a
 // fixed name per size and reused by later runs (a marker row says what was seeded).
-//   BENCH_TICKETS (default 1000000; 3 comments per ticket), BENCH_SAMPLES per case (default 150),
+//   BENCH_TICKETS (default 1000000; 3 comments per ticket), BENCH_SAMPLES per case (default 300),
 //   BENCH_RESEED=1 to seed again.
 import { Agent, request } from 'node:http'
 import { fileURLToPath } from 'node:url'
@@ -12,7 +12,7 @@ import postgres from 'postgres'
 import { seed } from './seed.mjs'
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 1_000_000)
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 150) // a p95 of 60 was the fourth slowest: two runs disagreed by 1.5x on a deep page
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300) // p95 is the 15th slowest: at 150 (the 8th) a deep page / page one read 1.20-1.29 in one or two of 12 sorts in three runs of four with p50 0.83-1.12, at 300 0.73-1.11
 const SEED_VERSION = 'search-3' // 2: the words a prefix expands to are seeded too; 3: rows in the order they were written
 const name = `helpdesk_bench_${TICKETS}`
 const here = p => fileURLToPath(new URL(p, import.meta.url))

@@ -1,6 +1,7 @@
 // /api/auth/validate with a warm token vs a bare Nitro route (/healthz) in the same build and
 // run, plus cold tokens (a signature check and user lookup each) and a JWKS rotation.
 // Budget (docs/gateway.md): warm validate ≥ 0.9 × bare. Bounded request counts, keep-alive.
+import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { createJiti } from 'jiti'
@@ -37,7 +38,6 @@ function once(path, headers) {
 }
 // The app's CPU time (user + system, in clock ticks of 10 ms) from /proc: what a request costs the
 // app itself, apart from the load generator, which shares this machine's cores with it.
-const { readFileSync } = await import('node:fs')
 const appCpuMs = () => readFileSync(`/proc/${app.pid}/stat`, 'utf8').split(') ')[1].split(' ').slice(11, 13).reduce((a, b) => a + Number(b) * 10, 0)
 const cpuPerRequest = { '/healthz': [], '/api/auth/validate': [] }
 /** Requests per second for `count` requests, `headersFor(i)` giving each one's headers. */
